@@ -1,0 +1,71 @@
+# The two commands a newcomer needs:
+#   make run   - render the example fleet's manifests (no cluster needed)
+#   make test  - lint, sanity, unit, integration and Molecule render tests
+# Both bootstrap everything they need (venvs, Debian packages) on a fresh machine.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(firstword $(wildcard /root/.pyenv/versions/3.12.*/bin/python3.12) $(shell command -v python3.12 2>/dev/null) python3)
+VENV := .venv
+NCA_VENV := .venv-nca
+BIN := $(CURDIR)/$(VENV)/bin
+COLLECTION_LINK := .collections/ansible_collections/k8s_monitoring/prometheus
+RENDER_DIR := build/rendered
+DEBIAN_PACKAGES := prometheus prometheus-pushgateway nginx apache2-utils wrk
+
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
+export ANSIBLE_FORCE_COLOR := false
+export PATH := $(BIN):$(PATH)
+
+.PHONY: help run test bootstrap system-packages lint sanity unit integration molecule clean
+
+help:
+	@echo "make run    render manifests for the example inventory into $(RENDER_DIR)/<cluster>/"
+	@echo "make test   lint, ansible-test sanity, unit, integration and Molecule render tests"
+
+$(VENV)/.installed: requirements.txt requirements-test.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-test.txt
+	touch $@
+
+$(NCA_VENV)/.installed: requirements-nca.txt
+	$(PYTHON) -m venv $(NCA_VENV)
+	$(NCA_VENV)/bin/pip install --quiet -r requirements-nca.txt
+	touch $@
+
+$(COLLECTION_LINK):
+	mkdir -p $(dir $@)
+	ln -sfn $(CURDIR) $@
+
+bootstrap: $(VENV)/.installed $(COLLECTION_LINK)
+
+system-packages:
+	@scripts/install-debian-packages.sh $(DEBIAN_PACKAGES)
+
+run: bootstrap
+	$(BIN)/ansible-playbook -i inventory/example site.yml -e k8s_monitoring_mode=render \
+	  -e k8s_monitoring_render_dir=$(RENDER_DIR)/{{inventory_hostname}}
+	$(BIN)/python scripts/render_summary.py $(RENDER_DIR)
+
+test: bootstrap $(NCA_VENV)/.installed system-packages lint sanity unit integration molecule
+
+lint: bootstrap
+	$(BIN)/yamllint --strict .
+	$(BIN)/ansible-lint --profile production --offline
+
+sanity: bootstrap
+	scripts/ansible-test-sanity.sh
+
+unit: bootstrap
+	$(BIN)/pytest tests/unit
+
+integration: bootstrap $(NCA_VENV)/.installed system-packages
+	K8S_MONITORING_REQUIRE_SERVICES=1 NCA=$(CURDIR)/$(NCA_VENV)/bin/nca $(BIN)/pytest tests/integration
+
+molecule: bootstrap
+	$(BIN)/molecule test -s render
+
+clean:
+	rm -rf $(VENV) $(NCA_VENV) .collections build tests/output .pytest_cache

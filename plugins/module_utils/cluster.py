@@ -1,0 +1,121 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, k8s_monitoring.prometheus contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Cluster-side helpers for the preflight and prune modules.
+
+Connection handling is kubernetes.core's (``get_api_client``): kubeconfig,
+context and the ``K8S_AUTH_*`` environment that AWX injects all work the same
+way as in ``kubernetes.core.k8s``. What is added here is turning the many ways a
+connection can fail into one sentence that says what is missing.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+from ansible.module_utils.common.text.converters import to_text
+
+# Where each third-party API comes from, for the "is not installed" message.
+API_SOURCES = {
+    "monitoring.coreos.com": "prometheus-operator (kube-prometheus-stack, Deckhouse, Verrazzano)",
+    "security.istio.io": "Istio (istio-base chart)",
+    "deckhouse.io": "Deckhouse (deckhouse-controller)",
+    "networking.k8s.io": "Kubernetes itself",
+}
+
+
+def api_group(api_version):
+    return api_version.rpartition("/")[0] if "/" in api_version else ""
+
+
+def describe_api(api):
+    """``PodMonitor (monitoring.coreos.com/v1)``."""
+    return "{0} ({1})".format(api["kind"], api["api_version"])
+
+
+def missing_api_message(missing):
+    parts = []
+    for api in missing:
+        source = api.get("source") or API_SOURCES.get(api_group(api["api_version"]), "its vendor")
+        parts.append("{0}, which comes from {1}".format(describe_api(api), source))
+    return (
+        "The cluster does not serve {0}; install the CRD{1} first. "
+        "Nothing was changed.".format("; ".join(parts), "s" if len(missing) > 1 else "")
+    )
+
+
+def connection_settings_problem(params, environ=None):
+    """A sentence about an obviously missing connection setting, or None.
+
+    Checked before the Kubernetes client is created, because its own errors for
+    these cases ("Invalid kube-config file. No configuration found.") do not
+    say which setting to fix.
+    """
+    environ = os.environ if environ is None else environ
+    kubeconfig = params.get("kubeconfig") or environ.get("K8S_AUTH_KUBECONFIG")
+    if isinstance(kubeconfig, str):
+        for path in kubeconfig.split(os.pathsep):
+            if not os.path.exists(os.path.expanduser(path)):
+                return (
+                    "The kubeconfig file {0} does not exist (from k8s_monitoring_kubeconfig "
+                    "or K8S_AUTH_KUBECONFIG). Nothing was changed.".format(path)
+                )
+        return None
+    if kubeconfig is not None or params.get("host") or environ.get("K8S_AUTH_HOST"):
+        return None
+    if environ.get("KUBERNETES_SERVICE_HOST"):
+        return None  # in-cluster service account
+    default = environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
+    if not any(os.path.exists(p) for p in default.split(os.pathsep)):
+        return (
+            "No Kubernetes connection is configured: set k8s_monitoring_kubeconfig "
+            "(or K8S_AUTH_KUBECONFIG / KUBECONFIG), or K8S_AUTH_HOST with "
+            "K8S_AUTH_API_KEY, or run in render mode (k8s_monitoring_mode: render). "
+            "Nothing was changed."
+        )
+    return None
+
+
+def api_error_message(err, host=None):
+    """One sentence for an exception raised while talking to the API server."""
+    where = "the Kubernetes API{0}".format(" at " + host if host else "")
+    status = getattr(err, "status", None)
+    if status in (401, 403):
+        return (
+            "{0} refused the credentials (HTTP {1}): check the token or client "
+            "certificate and its RBAC permissions. Nothing was changed.".format(where[0].upper() + where[1:], status)
+        )
+    text = to_text(err)
+    if "CERTIFICATE_VERIFY_FAILED" in text or "SSLError" in text:
+        return (
+            "The TLS certificate of {0} is not trusted (wrong CA, or "
+            "K8S_AUTH_SSL_CA_CERT missing). Nothing was changed.".format(where)
+        )
+    if "Max retries exceeded" in text or "Connection refused" in text or "timed out" in text.lower():
+        return "{0} did not answer ({1}). Nothing was changed.".format(
+            where[0].upper() + where[1:], _short_reason(text))
+    return "Could not talk to {0}: {1}. Nothing was changed.".format(where, _short_reason(text))
+
+
+def _short_reason(text):
+    for marker in ("Connection refused", "timed out", "Name or service not known",
+                   "No route to host", "Temporary failure in name resolution"):
+        if marker.lower() in text.lower():
+            return marker.lower()
+    return text.splitlines()[0][:300] if text else "unknown error"
+
+
+def find_missing_apis(resource_lookup, required_apis):
+    """Required APIs that ``resource_lookup(kind, api_version)`` cannot find."""
+    missing = []
+    for api in required_apis:
+        try:
+            resource_lookup(api["kind"], api["api_version"])
+        except Exception as err:  # ResourceNotFoundError, ResourceNotUniqueError
+            if type(err).__name__ in ("ResourceNotFoundError", "ResourceNotUniqueError"):
+                missing.append(api)
+            else:
+                raise
+    return missing

@@ -1,0 +1,69 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, k8s_monitoring.prometheus contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Ownership labels: how the collection recognises the objects it made.
+
+Every object a role builds carries ``app.kubernetes.io/managed-by`` and the role's
+name. Pruning lists objects by these two labels and deletes those the current run
+no longer wants, so nothing created by hand or by another tool is ever touched.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+
+MANAGED_BY_KEY = "app.kubernetes.io/managed-by"
+MANAGED_BY_VALUE = "k8s_monitoring.prometheus"
+COMPONENT_KEY = "prometheus.k8s-monitoring.io/role"
+FIELD_MANAGER = "k8s-monitoring-prometheus"
+
+
+def ownership_labels(component):
+    return {MANAGED_BY_KEY: MANAGED_BY_VALUE, COMPONENT_KEY: component}
+
+
+def label_selector(component):
+    """The selector string that finds every object ``component`` made."""
+    return ",".join("{0}={1}".format(k, v) for k, v in sorted(ownership_labels(component).items()))
+
+
+def owned(manifest, component):
+    """Return a copy of ``manifest`` with the ownership labels of ``component`` added."""
+    result = copy.deepcopy(manifest)
+    metadata = result.setdefault("metadata", {})
+    metadata["labels"] = dict(metadata.get("labels") or {}, **ownership_labels(component))
+    return result
+
+
+def is_owned_by(obj, component):
+    obj_labels = (obj.get("metadata") or {}).get("labels") or {}
+    return all(obj_labels.get(k) == v for k, v in ownership_labels(component).items())
+
+
+def object_key(obj):
+    """Identity of an object: (apiVersion group, kind, namespace, name).
+
+    Only the API group counts, not its version: a PodMonitor read back as
+    ``monitoring.coreos.com/v1`` is the same object whichever version built it.
+    """
+    api_version = obj.get("apiVersion", "")
+    group = api_version.rpartition("/")[0] if "/" in api_version else ""
+    metadata = obj.get("metadata") or {}
+    return (group, obj.get("kind"), metadata.get("namespace") or "", metadata.get("name"))
+
+
+def select_prunable(existing, wanted, component):
+    """Objects in ``existing`` that ``component`` owns and ``wanted`` no longer contains.
+
+    ``existing`` is what the cluster returned for the role's label selector;
+    the ownership check is repeated here so a too-wide listing can never lead
+    to deleting someone else's object.
+    """
+    wanted_keys = set(object_key(m) for m in wanted)
+    prunable = [
+        obj for obj in existing
+        if is_owned_by(obj, component) and object_key(obj) not in wanted_keys
+    ]
+    return sorted(prunable, key=object_key)

@@ -1,0 +1,176 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, k8s_monitoring.prometheus contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Input checks shared by every builder.
+
+Each check takes the *variable name* the value came from, so that the error a user
+sees names what to fix (``istio_metrics_clients[1].namespace: ...``). Builders raise
+:class:`ValidationError`; modules turn it into ``fail_json(msg=str(err))``.
+The messages never echo values of options that may be secret: callers pass
+``show_value=False`` for those.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ipaddress
+import re
+
+DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+DNS1123_SUBDOMAIN_PART = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
+# IANA_SVC_NAME as Kubernetes checks it for named container/Service ports.
+PORT_NAME = re.compile(r"^(?=.{1,15}$)(?!.*--)[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+HOSTNAME_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+class ValidationError(ValueError):
+    """A user input is wrong. ``str(err)`` is the message to show, variable first."""
+
+    def __init__(self, variable, expected, value=None, show_value=True):
+        self.variable = variable
+        message = "{0}: {1}".format(variable, expected)
+        if show_value and value is not None:
+            message += " (got {0!r})".format(value)
+        super(ValidationError, self).__init__(message)
+
+
+def _require_string(variable, value):
+    if not isinstance(value, str) or value == "":
+        raise ValidationError(variable, "expected a non-empty string", value)
+    return value
+
+
+def dns1123_label(variable, value):
+    """Namespace, Service and most object names: RFC 1123 label, at most 63 characters."""
+    _require_string(variable, value)
+    if not DNS1123_LABEL.match(value):
+        raise ValidationError(
+            variable,
+            "expected a Kubernetes name: at most 63 lower-case letters, digits and '-', "
+            "starting and ending with a letter or digit",
+            value,
+        )
+    return value
+
+
+def dns1123_subdomain(variable, value):
+    """Object names that may contain dots (Secrets, ConfigMaps, ServiceAccounts)."""
+    _require_string(variable, value)
+    if len(value) > 253 or not all(DNS1123_SUBDOMAIN_PART.match(p) for p in value.split(".")):
+        raise ValidationError(
+            variable,
+            "expected a DNS subdomain: at most 253 lower-case letters, digits, '-' and '.'",
+            value,
+        )
+    return value
+
+
+def hostname(variable, value, allow_wildcard=False):
+    """An Ingress host: a fully qualified DNS name, optionally ``*.`` in front."""
+    _require_string(variable, value)
+    name = value
+    if allow_wildcard and name.startswith("*."):
+        name = name[2:]
+    labels = name.split(".")
+    if (
+        len(name) > 253
+        or len(labels) < 2
+        or not all(HOSTNAME_LABEL.match(label) for label in labels)
+    ):
+        raise ValidationError(
+            variable,
+            "expected a fully qualified DNS host name in lower case, such as prometheus.example.com",
+            value,
+        )
+    return value
+
+
+def label_key(variable, value):
+    """A label or annotation key: optional DNS-subdomain prefix, '/', and a name."""
+    _require_string(variable, value)
+    prefix, _, name = value.rpartition("/")
+    if prefix:
+        try:
+            dns1123_subdomain(variable, prefix)
+        except ValidationError:
+            raise ValidationError(variable, "label key prefix must be a DNS subdomain", value)
+    if not LABEL_NAME.match(name):
+        raise ValidationError(
+            variable,
+            "expected a label key: at most 63 letters, digits, '-', '_' and '.', "
+            "starting and ending with a letter or digit, with an optional 'prefix/'",
+            value,
+        )
+    return value
+
+
+def label_value(variable, value):
+    if not isinstance(value, str):
+        raise ValidationError(variable, "expected a string label value", value)
+    if not LABEL_VALUE.match(value):
+        raise ValidationError(
+            variable,
+            "expected a label value: at most 63 letters, digits, '-', '_' and '.', "
+            "starting and ending with a letter or digit",
+            value,
+        )
+    return value
+
+
+def labels(variable, value, allow_empty=False):
+    """A mapping of label keys to values, as in a selector's ``matchLabels``."""
+    if not isinstance(value, dict):
+        raise ValidationError(variable, "expected a mapping of label keys to values", value)
+    if not value and not allow_empty:
+        raise ValidationError(variable, "expected at least one label; an empty selector matches everything")
+    for key, val in value.items():
+        label_key("{0}.{1}".format(variable, key), key)
+        label_value("{0}.{1}".format(variable, key), val)
+    return value
+
+
+def cidr(variable, value):
+    """An IPv4 or IPv6 network in CIDR form; a bare address is taken as /32 or /128."""
+    _require_string(variable, value)
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError as err:
+        raise ValidationError(variable, "expected a CIDR such as 10.0.0.0/8: {0}".format(err), value)
+    return str(network)
+
+
+def port_number(variable, value):
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+        raise ValidationError(variable, "expected a port number from 1 to 65535", value)
+    return value
+
+
+def port(variable, value):
+    """A port given as a number (1-65535) or as a container port name."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return port_number(variable, value)
+    if isinstance(value, str) and value.isdigit():
+        return port_number(variable, int(value))
+    if isinstance(value, str) and PORT_NAME.match(value) and re.search("[a-z]", value):
+        return value
+    raise ValidationError(
+        variable,
+        "expected a port number from 1 to 65535 or a port name "
+        "(at most 15 lower-case letters, digits and '-')",
+        value,
+    )
+
+
+def non_empty_list(variable, value):
+    if not isinstance(value, list) or not value:
+        raise ValidationError(variable, "expected a non-empty list", value)
+    return value
+
+
+def one_of(variable, value, choices):
+    if value not in choices:
+        raise ValidationError(variable, "expected one of {0}".format(", ".join(sorted(choices))), value)
+    return value

@@ -1,0 +1,118 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, k8s_monitoring.prometheus contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: cluster_preflight
+short_description: Check that the Kubernetes API answers and serves the APIs a role needs
+version_added: 0.1.0
+description:
+  - Connects the way M(kubernetes.core.k8s) does (kubeconfig, context, or the
+    C(K8S_AUTH_*) environment variables that AWX's Kubernetes credential injects).
+  - Fails with one sentence naming what is missing when the kubeconfig file does
+    not exist, no connection is configured, the API server does not answer, refuses
+    the credentials, or does not serve one of O(required_apis) (a CRD that is not
+    installed, named with where it comes from).
+  - Reads only; never changes the cluster.
+author:
+  - k8s_monitoring.prometheus contributors
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+options:
+  required_apis:
+    description: APIs that must be served.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      api_version:
+        description: Group and version, such as C(monitoring.coreos.com/v1).
+        type: str
+        required: true
+      kind:
+        description: Kind, such as C(PodMonitor).
+        type: str
+        required: true
+      source:
+        description: Where the CRD comes from, for the error message.
+        type: str
+requirements:
+  - kubernetes >= 24.2.0
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Check the cluster before applying PodMonitors
+  k8s_monitoring.prometheus.cluster_preflight:
+    kubeconfig: "{{ k8s_monitoring_kubeconfig | default(omit) }}"
+    required_apis:
+      - api_version: monitoring.coreos.com/v1
+        kind: PodMonitor
+"""
+
+RETURN = r"""
+server_version:
+  description: The API server's version, as C(/version) reports it.
+  returned: success
+  type: dict
+  sample: {"major": "1", "minor": "33", "gitVersion": "v1.33.1"}
+"""
+
+import copy
+
+from ansible_collections.kubernetes.core.plugins.module_utils.args_common import (
+    AUTH_ARG_SPEC,
+)
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import (
+    AnsibleK8SModule,
+)
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import (
+    get_api_client,
+)
+from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.cluster import (
+    api_error_message,
+    connection_settings_problem,
+    find_missing_apis,
+    missing_api_message,
+)
+
+
+def argument_spec():
+    spec = copy.deepcopy(AUTH_ARG_SPEC)
+    spec["required_apis"] = dict(
+        type="list", elements="dict", default=[],
+        options=dict(api_version=dict(type="str", required=True),
+                     kind=dict(type="str", required=True),
+                     source=dict(type="str")),
+    )
+    return spec
+
+
+def main():
+    module = AnsibleK8SModule(argument_spec=argument_spec(), supports_check_mode=True)
+    problem = connection_settings_problem(module.params)
+    if problem:
+        module.fail_json(msg=problem)
+    try:
+        client = get_api_client(module=module)
+        version = client.client.version.get("kubernetes", {})
+        missing = find_missing_apis(client.resource, module.params["required_apis"])
+    except Exception as err:  # every client failure becomes one sentence
+        module.fail_json(msg=api_error_message(err, module.params.get("host")))
+    if missing:
+        module.fail_json(msg=missing_api_message(missing), missing_apis=missing)
+    module.exit_json(changed=False, server_version=version)
+
+
+if __name__ == "__main__":
+    main()
