@@ -91,8 +91,8 @@ def hostname(variable, value, allow_wildcard=False):
 def label_key(variable, value):
     """A label or annotation key: optional DNS-subdomain prefix, '/', and a name."""
     _require_string(variable, value)
-    prefix, _, name = value.rpartition("/")
-    if prefix:
+    prefix, slash, name = value.rpartition("/")
+    if slash:
         try:
             dns1123_subdomain(variable, prefix)
         except ValidationError:

@@ -1,0 +1,92 @@
+import os
+import stat
+
+import pytest
+import yaml
+
+from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import render
+
+CONFIGMAP = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "namespace": "monitoring"},
+             "data": {"script": "line1\nline2\n"}}
+SECRET = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "auth", "namespace": "monitoring"},
+          "type": "Opaque", "data": {"auth": "Zm9vOiRhcHIxJE9GRzNYeWJwJGNrTDBGSERBa29YWUlsSDkuY3lzVDA="}}
+MODULECONFIG = {"apiVersion": "deckhouse.io/v1alpha1", "kind": "ModuleConfig",
+                "metadata": {"name": "prometheus-pushgateway"}, "spec": {"enabled": True, "version": 1}}
+
+
+def read(path):
+    with open(path) as handle:
+        return handle.read()
+
+
+def test_layout_one_file_per_object_and_kustomizations(tmp_path):
+    result = render.render(str(tmp_path), "demo", [CONFIGMAP, MODULECONFIG])
+    assert result["changed"]
+    assert sorted(os.listdir(tmp_path / "demo")) == [
+        "cluster.moduleconfig.prometheus-pushgateway.yaml", "kustomization.yaml", "monitoring.configmap.a.yaml"]
+    kustomization = yaml.safe_load(read(tmp_path / "demo" / "kustomization.yaml"))
+    assert kustomization["resources"] == ["monitoring.configmap.a.yaml",
+                                          "cluster.moduleconfig.prometheus-pushgateway.yaml"]
+    assert yaml.safe_load(read(tmp_path / "kustomization.yaml"))["resources"] == ["demo"]
+    assert yaml.safe_load(read(tmp_path / "demo" / "monitoring.configmap.a.yaml")) == CONFIGMAP
+
+
+def test_rerender_changes_nothing_and_keeps_mtime(tmp_path):
+    render.render(str(tmp_path), "demo", [CONFIGMAP])
+    path = tmp_path / "demo" / "monitoring.configmap.a.yaml"
+    before = os.stat(path).st_mtime_ns
+    result = render.render(str(tmp_path), "demo", [CONFIGMAP])
+    assert not result["changed"] and result["written"] == [] and result["removed"] == []
+    assert os.stat(path).st_mtime_ns == before
+
+
+def test_output_is_deterministic_across_dict_order(tmp_path):
+    reordered = {"kind": "ConfigMap", "apiVersion": "v1", "data": CONFIGMAP["data"], "metadata": CONFIGMAP["metadata"]}
+    assert render.plan_component([CONFIGMAP]) == render.plan_component([CONFIGMAP])
+    assert render.to_yaml(CONFIGMAP) != ""
+    assert yaml.safe_load(render.to_yaml(reordered)) == CONFIGMAP
+
+
+def test_dropped_object_is_removed(tmp_path):
+    render.render(str(tmp_path), "demo", [CONFIGMAP, MODULECONFIG])
+    result = render.render(str(tmp_path), "demo", [CONFIGMAP])
+    assert result["removed"] == [str(tmp_path / "demo" / "cluster.moduleconfig.prometheus-pushgateway.yaml")]
+    assert not (tmp_path / "demo" / "cluster.moduleconfig.prometheus-pushgateway.yaml").exists()
+
+
+def test_secret_is_private_and_hidden_from_diff(tmp_path):
+    result = render.render(str(tmp_path), "demo", [SECRET])
+    path = tmp_path / "demo" / "monitoring.secret.auth.yaml"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert all(SECRET["data"]["auth"] not in d["after"] and SECRET["data"]["auth"] not in d["before"]
+               for d in result["diff"])
+    changed = dict(SECRET, data={"auth": "b3RoZXI="})
+    result = render.render(str(tmp_path), "demo", [changed])
+    assert result["changed"]
+    assert all("b3RoZXI=" not in d["after"] and SECRET["data"]["auth"] not in d["before"] for d in result["diff"])
+
+
+def test_check_mode_writes_nothing(tmp_path):
+    result = render.render(str(tmp_path), "demo", [CONFIGMAP], check_mode=True)
+    assert result["changed"] and result["written"]
+    assert not (tmp_path / "demo").exists()
+
+
+def test_absent_removes_role_dir_and_top_entry(tmp_path):
+    render.render(str(tmp_path), "one", [CONFIGMAP])
+    render.render(str(tmp_path), "two", [MODULECONFIG])
+    result = render.render(str(tmp_path), "one", [], state="absent")
+    assert result["changed"]
+    assert not (tmp_path / "one").exists()
+    assert yaml.safe_load(read(tmp_path / "kustomization.yaml"))["resources"] == ["two"]
+    render.render(str(tmp_path), "two", [], state="absent")
+    assert not (tmp_path / "kustomization.yaml").exists()
+
+
+def test_two_objects_with_the_same_file_name_are_refused():
+    with pytest.raises(ValueError, match="same file"):
+        render.plan_component([CONFIGMAP, CONFIGMAP])
+
+
+def test_multiline_strings_are_literal_blocks():
+    assert "script: |\n    line1\n    line2\n" in render.to_yaml(CONFIGMAP)
