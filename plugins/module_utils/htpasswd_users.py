@@ -1,0 +1,280 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, k8s_monitoring.prometheus contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Users and passwords to an ingress-nginx basic-auth Secret (htpasswd format).
+
+Hashing and parsing use passlib (the maintained ``libpass`` fork): ``HtpasswdFile``
+reads and writes the file, ``bcrypt`` (ident ``2y``), ``apr_md5_crypt`` and
+``sha512_crypt`` hash. An existing hash is kept byte for byte when its user's
+password still verifies and its scheme and cost are unchanged, so a re-run
+changes nothing and the ingress controller does not reload for nothing.
+
+Nothing here ever puts a password into a message or a result.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import os
+
+from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import ownership, validation
+from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.validation import ValidationError
+
+try:
+    from passlib.apache import HtpasswdFile
+    from passlib.hash import apr_md5_crypt, bcrypt, sha512_crypt
+    HAS_PASSLIB = True
+except ImportError:  # reported as a clear failure by build()
+    HAS_PASSLIB = False
+
+SCHEMES = ("bcrypt", "apr1", "sha512")
+DEFAULT_SCHEME = "bcrypt"
+# Chosen from bench/htpasswd_bench.py: nginx verifies the hash on every request in
+# its worker, so the cost is paid per request (see the role README for the figures).
+DEFAULT_COST = {"bcrypt": 5, "sha512": 5000, "apr1": None}
+COST_RANGE = {"bcrypt": (4, 31), "sha512": (1000, 999999999)}
+BCRYPT_MAX_BYTES = 72
+DEFAULT_MIN_PASSWORD_LENGTH = 16
+FORMATS = ("auth-file", "auth-map")
+
+
+def _handler(scheme, cost):
+    if scheme == "bcrypt":
+        return bcrypt.using(ident="2y", rounds=cost)
+    if scheme == "sha512":
+        return sha512_crypt.using(rounds=cost)
+    return apr_md5_crypt
+
+
+def scheme_of(hash_value):
+    """(scheme, cost) of an htpasswd hash, or (None, None) for anything else."""
+    if bcrypt.identify(hash_value):
+        return "bcrypt", bcrypt.parsehash(hash_value)["rounds"]
+    if sha512_crypt.identify(hash_value):
+        return "sha512", sha512_crypt.parsehash(hash_value)["rounds"]
+    if apr_md5_crypt.identify(hash_value):
+        return "apr1", None
+    return None, None
+
+
+def _user_variable(variable, index, username=None):
+    if isinstance(username, str) and username:
+        return "{0}[{1}] (user {2!r})".format(variable, index, username)
+    return "{0}[{1}]".format(variable, index)
+
+
+def validate_users(users, scheme, min_password_length, variable="users"):
+    """Check every user; messages name the user, never the password."""
+    if not isinstance(users, list) or not users:
+        raise ValidationError(variable, "expected a non-empty list of {username, password}")
+    seen = set()
+    for index, user in enumerate(users):
+        if not isinstance(user, dict):
+            raise ValidationError(_user_variable(variable, index), "expected a mapping with username and password",
+                                  show_value=False)
+        username = user.get("username")
+        where = _user_variable(variable, index, username)
+        if not isinstance(username, str) or username == "":
+            raise ValidationError(where, "username must be a non-empty string")
+        if ":" in username or "\n" in username or "\r" in username:
+            raise ValidationError(where, "username must not contain ':' or a line break")
+        if username in seen:
+            raise ValidationError(where, "duplicate username")
+        seen.add(username)
+        password = user.get("password")
+        if not isinstance(password, str) or password == "":
+            raise ValidationError(where, "password must be a non-empty string")
+        if "\n" in password or "\r" in password:
+            raise ValidationError(where, "password must not contain a line break")
+        if scheme == "bcrypt" and len(password.encode("utf-8")) > BCRYPT_MAX_BYTES:
+            raise ValidationError(where, "password is longer than 72 bytes, which bcrypt cannot hash "
+                                         "(it would silently ignore the rest); use a shorter one or another scheme")
+        if len(password) < min_password_length:
+            raise ValidationError(where, "password is shorter than {0} characters; use a longer one or let the "
+                                         "role generate one".format(min_password_length))
+
+
+def resolve_cost(scheme, cost, variable="cost"):
+    if scheme not in SCHEMES:
+        raise ValidationError("scheme", "expected one of {0}".format(", ".join(SCHEMES)), scheme)
+    if scheme == "apr1":
+        return None
+    if cost is None:
+        return DEFAULT_COST[scheme]
+    low, high = COST_RANGE[scheme]
+    if isinstance(cost, bool) or not isinstance(cost, int) or not low <= cost <= high:
+        raise ValidationError(variable, "expected a {0} cost from {1} to {2}".format(scheme, low, high), cost)
+    return cost
+
+
+def parse_current(content):
+    """An HtpasswdFile from htpasswd text (empty or None: an empty file)."""
+    if not content:
+        return HtpasswdFile(new=True)
+    if isinstance(content, str):
+        content = content.encode("utf-8")
+    try:
+        return HtpasswdFile.from_string(content)
+    except ValueError:
+        # A malformed current file is replaced; nothing in it can be trusted for reuse.
+        return HtpasswdFile(new=True)
+
+
+def _decode(value):
+    try:
+        return base64.b64decode(value).decode("utf-8")
+    except (ValueError, TypeError, UnicodeDecodeError):
+        return ""
+
+
+def content_from_secret(secret):
+    """htpasswd text from a Secret object (``auth`` key, or the ``auth-map`` form)."""
+    if not secret:
+        return ""
+    data = secret.get("data") or {}
+    string_data = secret.get("stringData") or {}
+    if "auth" in string_data:
+        return string_data["auth"]
+    if "auth" in data:
+        return _decode(data["auth"])
+    entries = dict((k, _decode(v)) for k, v in data.items())
+    entries.update(string_data)
+    return "".join("{0}:{1}\n".format(k, v) for k, v in sorted(entries.items()) if ":" not in k and v)
+
+
+def _load_yaml_file(path):
+    if not path or not os.path.isfile(path):
+        return None
+    import yaml  # only needed in render mode
+    with open(path, "r", encoding="utf-8") as handle:
+        try:
+            loaded = yaml.safe_load(handle)
+        except yaml.YAMLError:
+            return None
+    return loaded if isinstance(loaded, dict) else None
+
+
+def content_from_file(path):
+    """htpasswd text from a previously rendered Secret file; '' when it does not exist."""
+    return content_from_secret(_load_yaml_file(path))
+
+
+def format_of_secret(secret):
+    if not secret:
+        return None
+    keys = set((secret.get("data") or {}).keys()) | set((secret.get("stringData") or {}).keys())
+    return "auth-file" if "auth" in keys else "auth-map"
+
+
+def hash_users(users, scheme, cost, current_content):
+    """Return (entries, changed_users, removed_users); entries is [(username, hash)] in input order."""
+    current = parse_current(current_content)
+    handler = _handler(scheme, cost)
+    entries, changed = [], []
+    for user in users:
+        username, password = user["username"], user["password"]
+        existing = current.get_hash(username)
+        if existing is not None:
+            existing = existing.decode("ascii") if isinstance(existing, bytes) else existing
+            existing_scheme, existing_cost = scheme_of(existing)
+            if existing_scheme == scheme and existing_cost == cost and handler.verify(password, existing):
+                entries.append((username, existing))
+                continue
+        entries.append((username, handler.hash(password)))
+        changed.append(username)
+    wanted = set(u["username"] for u in users)
+    removed = sorted(u for u in current.users() if u not in wanted)
+    return entries, changed, removed
+
+
+def to_htpasswd(entries):
+    result = HtpasswdFile(new=True)
+    for username, hash_value in entries:
+        result.set_hash(username, hash_value)
+    return result.to_string().decode("utf-8")
+
+
+def _b64(text):
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+def secret_manifest(name, namespace, entries, secret_format, component):
+    if secret_format == "auth-map":
+        data = dict((username, _b64(hash_value)) for username, hash_value in entries)
+    else:
+        data = {"auth": _b64(to_htpasswd(entries))}
+    manifest = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": name, "namespace": namespace},
+        "type": "Opaque",
+        "data": data,
+    }
+    return ownership.owned(manifest, component)
+
+
+ARGUMENT_SPEC = dict(
+    name=dict(type="str", required=True),
+    namespace=dict(type="str", required=True),
+    users=dict(type="list", elements="dict", required=True, no_log=True),
+    scheme=dict(type="str", default=DEFAULT_SCHEME, choices=list(SCHEMES)),
+    cost=dict(type="int"),
+    format=dict(type="str", default="auth-file", choices=list(FORMATS)),
+    min_password_length=dict(type="int", default=DEFAULT_MIN_PASSWORD_LENGTH),
+    current_secret=dict(type="dict"),
+    current_secret_file=dict(type="path"),
+    current_content=dict(type="str", no_log=True),
+    component=dict(type="str", default="htpasswd_secret"),
+    variable_name=dict(type="str", default="users"),
+)
+
+
+def build(params, check_mode=False):
+    """Builder entry point shared by the module and its action plugin."""
+    if not HAS_PASSLIB:
+        raise ValidationError("passlib", "the libpass Python package (imported as passlib) is required on the "
+                                         "controller: pip install libpass")
+    variable = params.get("variable_name") or "users"
+    name = validation.dns1123_subdomain("name", params["name"])
+    namespace = validation.dns1123_label("namespace", params["namespace"])
+    scheme = params.get("scheme") or DEFAULT_SCHEME
+    cost = resolve_cost(scheme, params.get("cost"))
+    secret_format = validation.one_of("format", params.get("format") or "auth-file", FORMATS)
+    min_length = params.get("min_password_length")
+    if min_length is None:
+        min_length = DEFAULT_MIN_PASSWORD_LENGTH
+    if isinstance(min_length, bool) or not isinstance(min_length, int) or min_length < 1:
+        raise ValidationError("min_password_length", "expected a positive integer", min_length)
+    users = params.get("users")
+    validate_users(users, scheme, min_length, variable)
+
+    current_format = secret_format
+    if params.get("current_content") is not None:
+        current_content = params["current_content"]
+    elif params.get("current_secret"):
+        current_content = content_from_secret(params["current_secret"])
+        current_format = format_of_secret(params["current_secret"])
+    else:
+        current_content = content_from_file(params.get("current_secret_file"))
+        current_format = format_of_secret(_load_yaml_file(params.get("current_secret_file")))
+
+    entries, changed_users, removed_users = hash_users(users, scheme, cost, current_content)
+    current_order = list(parse_current(current_content).users()) if current_content else None
+    changed = (
+        current_order is None
+        or bool(changed_users or removed_users)
+        or current_order != [username for username, _ in entries]
+        or current_format != secret_format
+    )
+    manifest = secret_manifest(name, namespace, entries, secret_format, params.get("component") or "htpasswd_secret")
+    return {
+        "changed": changed,
+        "secret": manifest,
+        "manifests": [manifest],
+        "changed_users": changed_users,
+        "removed_users": removed_users,
+        "scheme": scheme,
+        "cost": cost,
+    }

@@ -1,0 +1,153 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, k8s_monitoring.prometheus contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: htpasswd_secret
+short_description: Hash users and passwords into an ingress-nginx basic-auth Secret
+version_added: 0.1.0
+description:
+  - Builds the Secret that ingress-nginx's C(auth-secret) annotation points at, in the
+    htpasswd file format under key C(auth) (C(auth-secret-type: auth-file)), or one key
+    per user (C(auth-map)).
+  - Given the current content (O(current_secret), O(current_secret_file) or
+    O(current_content)), a user whose password still verifies and whose scheme and cost
+    are unchanged keeps its exact hash, so a re-run reports no change.
+  - Changed password, scheme or cost, added or removed user give new content, C(changed),
+    and the user names in RV(changed_users) / RV(removed_users).
+  - Never returns or logs a password. Runs on the controller as an action plugin; it
+    builds the manifest only and never contacts a cluster.
+  - nginx verifies the hash on every request in its worker process, so a slow hash costs
+    ingress CPU per request; see the role README of C(prometheus_external_access) for
+    measured figures per scheme and cost.
+author:
+  - k8s_monitoring.prometheus contributors
+requirements:
+  - libpass (imported as passlib) and bcrypt on the controller
+options:
+  name:
+    description: Name of the Secret.
+    type: str
+    required: true
+  namespace:
+    description: Namespace of the Secret (ingress-nginx refuses an auth Secret from another namespace).
+    type: str
+    required: true
+  users:
+    description:
+      - The users, each a mapping with C(username) and C(password).
+      - Usernames must be unique and must not contain C(:) or a line break; passwords must
+        not be empty or contain a line break, and with C(bcrypt) must fit in 72 bytes.
+    type: list
+    elements: dict
+    required: true
+  scheme:
+    description:
+      - Hash scheme. C(bcrypt) is written with the C($2y$) prefix (Apache and nginx compatible),
+        C(apr1) is Apache MD5 (what the Deckhouse example uses), C(sha512) is SHA-512 crypt (C($6$)).
+    type: str
+    default: bcrypt
+    choices: [bcrypt, apr1, sha512]
+  cost:
+    description:
+      - bcrypt cost (4-31, default 5) or sha512-crypt rounds (1000 and up, default 5000);
+        ignored for C(apr1).
+    type: int
+  format:
+    description: C(auth-file) writes one C(auth) key in htpasswd format; C(auth-map) one key per user.
+    type: str
+    default: auth-file
+    choices: [auth-file, auth-map]
+  min_password_length:
+    description: Passwords shorter than this are rejected, naming the user.
+    type: int
+    default: 16
+  current_secret:
+    description: The live Secret as C(kubernetes.core.k8s_info) returns it; hashes that still verify are kept.
+    type: dict
+  current_secret_file:
+    description: A previously rendered Secret file (render mode); ignored when it does not exist.
+    type: path
+  current_content:
+    description: Current htpasswd text; takes precedence over O(current_secret) and O(current_secret_file).
+    type: str
+  component:
+    description: Role name put into the ownership labels of the Secret.
+    type: str
+    default: htpasswd_secret
+  variable_name:
+    description: Name used for O(users) in error messages, for example the calling role's variable.
+    type: str
+    default: users
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Build the basic-auth Secret for the Prometheus Ingress
+  k8s_monitoring.prometheus.htpasswd_secret:
+    name: basic-auth
+    namespace: d8-monitoring
+    users:
+      - username: grafana
+        password: "{{ grafana_prometheus_password }}"
+    scheme: bcrypt
+    cost: 5
+    current_secret: "{{ live_secret.resources | first | default(omit) }}"
+  register: auth_secret
+"""
+
+RETURN = r"""
+secret:
+  description: The Secret manifest (hashes only), with the ownership labels of O(component).
+  returned: success
+  type: dict
+manifests:
+  description: The same Secret as a one-element list, ready for the manifests role.
+  returned: success
+  type: list
+  elements: dict
+changed_users:
+  description: Users whose hash was (re)computed - new users, changed password, scheme or cost.
+  returned: success
+  type: list
+  elements: str
+removed_users:
+  description: Users present in the current content and no longer wanted.
+  returned: success
+  type: list
+  elements: str
+scheme:
+  description: The scheme used.
+  returned: success
+  type: str
+cost:
+  description: The bcrypt cost or sha512 rounds used (null for apr1).
+  returned: success
+  type: int
+"""
+
+from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.builder import (
+    run_builder_module,
+)
+from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.htpasswd_users import (
+    ARGUMENT_SPEC,
+    build,
+)
+
+
+def main():
+    run_builder_module(ARGUMENT_SPEC, build)
+
+
+if __name__ == "__main__":
+    main()
