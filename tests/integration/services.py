@@ -139,7 +139,10 @@ def start_pushgateway(workdir, extra_args=(), port=None, web_config=None, scheme
 def start_nginx(workdir, server_blocks, port_for_ready, scheme="https", ssl_context=None, ready_path="/"):
     """A real nginx running ``server_blocks`` (text of one or more ``server {}``) as a non-daemon."""
     os.makedirs(workdir, exist_ok=True)
+    # Workers would drop to www-data and could not read pytest's 0700 temp dirs.
+    user = "user root;" if os.geteuid() == 0 else ""
     conf = """
+{user}
 worker_processes 1;
 daemon off;
 pid {wd}/nginx.pid;
@@ -154,7 +157,7 @@ http {{
   scgi_temp_path {wd}/scgi;
 {servers}
 }}
-""".format(wd=workdir, servers=server_blocks)
+""".format(user=user, wd=workdir, servers=server_blocks)
     conf_path = os.path.join(workdir, "nginx.conf")
     with open(conf_path, "w") as handle:
         handle.write(conf)
