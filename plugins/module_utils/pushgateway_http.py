@@ -1,0 +1,148 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, k8s_monitoring.prometheus contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""HTTP for the Pushgateway and Prometheus modules: auth, TLS, bounded retries.
+
+Built on ``ansible.module_utils.urls.open_url`` (proxies, client certificates, CA
+bundles and basic auth the way every Ansible module handles them). prometheus_client's
+``push_to_gateway`` is not used: it has no retries or back-off, no client
+certificate option and no way to read a group's current state.
+
+Retry policy: connection errors, time-outs and 5xx answers are retried with
+exponential back-off; 4xx answers never are -- the request itself is wrong and
+sending it again changes nothing.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import socket
+import time
+
+from ansible.module_utils.common.text.converters import to_text
+from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
+from ansible.module_utils.urls import open_url
+
+try:
+    from ansible.module_utils.urls import SSLValidationError
+except ImportError:  # pragma: no cover
+    SSLValidationError = None
+
+# Options every HTTP module of this family takes (merged into their argument specs).
+CONNECTION_ARGUMENT_SPEC = dict(
+    url_username=dict(type="str"),
+    url_password=dict(type="str", no_log=True),
+    bearer_token=dict(type="str", no_log=True),
+    client_cert=dict(type="path"),
+    client_key=dict(type="path"),
+    ca_path=dict(type="path"),
+    validate_certs=dict(type="bool", default=True),
+    timeout=dict(type="float", default=10.0),
+    retries=dict(type="int", default=3),
+    retry_delay=dict(type="float", default=1.0),
+    retry_max_delay=dict(type="float", default=30.0),
+)
+MAX_ERROR_BODY = 2000
+
+
+class HTTPRequestError(Exception):
+    """A request failed for good. ``str()`` is the message; ``status`` is None without an answer."""
+
+    def __init__(self, message, status=None, body="", attempts=1):
+        super(HTTPRequestError, self).__init__(message)
+        self.status = status
+        self.body = body
+        self.attempts = attempts
+
+
+class Response(object):
+    def __init__(self, status, body, attempts):
+        self.status = status
+        self.body = body
+        self.attempts = attempts
+
+    def text(self):
+        return to_text(self.body, errors="surrogate_or_replace")
+
+
+def is_retryable(status):
+    """``None`` (no answer: refused, reset, time-out) and 5xx are retried; 4xx never."""
+    return status is None or status >= 500
+
+
+def backoff_delays(retries, delay, max_delay, factor=2.0):
+    """Sleep before each retry: ``delay``, ``delay*factor``, ... capped at ``max_delay``."""
+    return [min(max_delay, delay * factor ** attempt) for attempt in range(max(0, retries))]
+
+
+def check_connection_params(params):
+    """Reject contradictory or out-of-range connection options; returns a message or None."""
+    if params.get("bearer_token") and params.get("url_username"):
+        return "bearer_token and url_username are mutually exclusive: choose basic auth or a bearer token"
+    if params.get("url_password") and not params.get("url_username"):
+        return "url_password needs url_username"
+    if params.get("client_key") and not params.get("client_cert"):
+        return "client_key needs client_cert"
+    if params.get("retries") is not None and params["retries"] < 0:
+        return "retries: expected 0 or more, got {0}".format(params["retries"])
+    for name in ("timeout", "retry_delay", "retry_max_delay"):
+        if params.get(name) is not None and params[name] < 0:
+            return "{0}: expected 0 or more, got {1}".format(name, params[name])
+    return None
+
+
+def _error_body(err):
+    try:
+        body = err.read()
+    except Exception:
+        return ""
+    return to_text(body or b"", errors="surrogate_or_replace")[:MAX_ERROR_BODY].strip()
+
+
+def request(params, method, url, data=None, headers=None, sleep=time.sleep):
+    """Send one request with the connection options in ``params``; retry per the policy.
+
+    Returns a :class:`Response` for 2xx/3xx; raises :class:`HTTPRequestError` with the
+    server's own error text otherwise. Messages carry the URL but never credentials.
+    """
+    headers = dict(headers or {})
+    if params.get("bearer_token"):
+        headers["Authorization"] = "Bearer " + params["bearer_token"]
+    delays = backoff_delays(params.get("retries") or 0, params.get("retry_delay") or 0.0,
+                            params.get("retry_max_delay") or 0.0)
+    attempt = 0
+    while True:
+        attempt += 1
+        status, body, reason = None, "", None
+        try:
+            handle = open_url(
+                url, data=data, headers=headers, method=method.upper(),
+                timeout=params.get("timeout") or 10,
+                validate_certs=params.get("validate_certs", True),
+                url_username=params.get("url_username"),
+                url_password=params.get("url_password"),
+                force_basic_auth=bool(params.get("url_username")),
+                client_cert=params.get("client_cert"),
+                client_key=params.get("client_key"),
+                ca_path=params.get("ca_path"),
+                follow_redirects="safe",
+                use_netrc=False,
+            )
+            return Response(handle.getcode(), handle.read(), attempt)
+        except HTTPError as err:
+            status, body = err.code, _error_body(err)
+            reason = "HTTP {0}{1}".format(err.code, ": " + body if body else "")
+        except (URLError, socket.timeout, socket.error, ConnectionError) as err:
+            reason = to_text(getattr(err, "reason", None) or err)
+        except Exception as err:
+            if SSLValidationError is not None and isinstance(err, SSLValidationError):
+                raise HTTPRequestError("{0} {1} failed TLS verification: {2}".format(
+                    method.upper(), url, to_text(err)), attempts=attempt)
+            raise
+        if not is_retryable(status) or attempt > len(delays):
+            if is_retryable(status) and attempt > 1:
+                reason = "{0} (gave up after {1} attempts)".format(reason, attempt)
+            raise HTTPRequestError("{0} {1} failed: {2}".format(method.upper(), url, reason),
+                                   status=status, body=body, attempts=attempt)
+        sleep(delays[attempt - 1])
