@@ -96,8 +96,54 @@ copy_collection() {
     git -C "${DEST}" init --quiet
 }
 
+# ansible-test only sees collections in the same ansible_collections tree as the one
+# under test; the dependencies in galaxy.yml (kubernetes.core: its doc fragment and
+# module_utils) are linked in from wherever Ansible finds them, usually the `ansible`
+# package in .venv.
+link_dependencies() {
+    "${BIN}/python" - "${ROOT}/galaxy.yml" "$(dirname "$(dirname "${DEST}")")" <<'EOF'
+import os
+import sys
+import sysconfig
+
+import yaml
+
+galaxy_file, tree = sys.argv[1:3]
+with open(galaxy_file) as handle:
+    dependencies = yaml.safe_load(handle).get("dependencies") or {}
+
+search = [p for p in os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep) if p]
+search += [os.path.expanduser("~/.ansible/collections"), "/usr/share/ansible/collections",
+           sysconfig.get_paths()["purelib"]]
+missing = []
+for fqcn in sorted(dependencies):
+    namespace, name = fqcn.split(".")
+    found = None
+    for base in search:
+        for candidate in (os.path.join(base, "ansible_collections", namespace, name),
+                          os.path.join(base, namespace, name)):
+            if os.path.isfile(os.path.join(candidate, "MANIFEST.json")) or os.path.isfile(
+                    os.path.join(candidate, "galaxy.yml")):
+                found = candidate
+                break
+        if found:
+            break
+    if not found:
+        missing.append(fqcn)
+        continue
+    link = os.path.join(tree, namespace, name)
+    os.makedirs(os.path.dirname(link), exist_ok=True)
+    if os.path.lexists(link):
+        os.remove(link)
+    os.symlink(os.path.realpath(found), link)
+if missing:
+    sys.exit("Collections this collection depends on are not installed: %s (run 'make bootstrap')." % ", ".join(missing))
+EOF
+}
+
 seed_pip_bootstrap
 copy_collection
+link_dependencies
 
 cd "${DEST}"
 export PATH="${BIN}:${PATH}"
