@@ -18,7 +18,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
 export ANSIBLE_FORCE_COLOR := false
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help run test bootstrap system-packages lint sanity unit integration molecule clean
+.PHONY: help run test bootstrap system-packages lint sanity unit integration pytest molecule clean
 
 help:
 	@echo "make run    render manifests for the example inventory into $(RENDER_DIR)/<cluster>/"
@@ -49,7 +49,12 @@ run: bootstrap
 	  -e k8s_monitoring_render_dir=$(RENDER_DIR)/{{inventory_hostname}}
 	$(BIN)/python scripts/render_summary.py $(RENDER_DIR)
 
-test: bootstrap $(NCA_VENV)/.installed system-packages lint sanity unit integration molecule
+# pytest runs last, once over unit and integration tests, so its summary is the
+# closing line; "no tests collected" (exit 5) fails the run like any failure.
+test: bootstrap $(NCA_VENV)/.installed system-packages lint sanity molecule pytest
+
+pytest: bootstrap $(NCA_VENV)/.installed system-packages
+	K8S_MONITORING_REQUIRE_SERVICES=1 NCA=$(CURDIR)/$(NCA_VENV)/bin/nca $(BIN)/pytest tests/unit tests/integration
 
 lint: bootstrap
 	$(BIN)/yamllint --strict .
