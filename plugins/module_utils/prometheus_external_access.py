@@ -376,7 +376,7 @@ def federation_job(params):
             raise ValidationError("{0}federation_match[{1}]".format(PREFIX, index), "expected a series selector",
                                   selector)
     job = {
-        "job_name": params["federation_job_name"] or "federate-{0}".format(params["host"].split(".")[0]),
+        "job_name": params["federation_job_name"] or "federate-{0}".format(params["host"]),
         "honor_labels": True,
         "metrics_path": "/federate",
         "scheme": "https",

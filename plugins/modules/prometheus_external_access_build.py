@@ -194,7 +194,7 @@ options:
       sets C(tlsAuthWithCACert).
     type: str
   federation_job_name:
-    description: Job name of the federation scrape job; default C(federate-<first label of host>).
+    description: Job name of the federation scrape job; default C(federate-<host>).
     type: str
   federation_username:
     description: Basic-auth user of the federating Prometheus.
