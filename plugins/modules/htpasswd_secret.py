@@ -14,7 +14,7 @@ short_description: Hash users and passwords into an ingress-nginx basic-auth Sec
 version_added: 0.1.0
 description:
   - Builds the Secret that ingress-nginx's C(auth-secret) annotation points at, in the
-    htpasswd file format under key C(auth) (C(auth-secret-type: auth-file)), or one key
+    htpasswd file format under key C(auth) (C(auth-secret-type) C(auth-file)), or one key
     per user (C(auth-map)).
   - Given the current content (O(current_secret), O(current_secret_file) or
     O(current_content)), a user whose password still verifies and whose scheme and cost
