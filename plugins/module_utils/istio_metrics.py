@@ -309,8 +309,8 @@ def _describe_selector(selector):
         return "{}"
     parts = ["{0}={1}".format(k, v) for k, v in sorted((selector.get("matchLabels") or {}).items())]
     for expression in selector.get("matchExpressions") or []:
-        parts.append("{0} {1} {2}".format(expression.get("key"), expression.get("operator"),
-                                           expression.get("values") or "").strip())
+        values = expression.get("values") or ""
+        parts.append("{0} {1} {2}".format(expression.get("key"), expression.get("operator"), values).strip())
     return ", ".join(parts)
 
 

@@ -25,7 +25,7 @@ description:
     them would select the PodMonitor or ServiceMonitor.
   - Runs on the controller as an action plugin.
 author:
-  - k8s_monitoring.prometheus contributors
+  - k8s_monitoring.prometheus contributors (@k8s-monitoring)
 options:
   state:
     description: C(absent) returns no manifests, so that the role removes what it made earlier; nothing is validated.
@@ -124,8 +124,10 @@ options:
     type: dict
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 """
 

@@ -55,8 +55,8 @@ def test_render_is_idempotent_and_valid(playbook, tmp_path):
         "istio_metrics/verrazzano-monitoring.servicemonitor.istiod.yaml",
         "kustomization.yaml",
     ]
-    policy = yaml.safe_load(rendered["istio_metrics/verrazzano-monitoring.authorizationpolicy."
-                                    "prometheus-allow-clients.yaml"])
+    policy_file = "istio_metrics/verrazzano-monitoring.authorizationpolicy.prometheus-allow-clients.yaml"
+    policy = yaml.safe_load(rendered[policy_file])
     assert policy["spec"]["rules"][0]["from"][0]["source"]["principals"] == [
         "cluster.local/ns/verrazzano-system/sa/verrazzano-authproxy"]
     for name, text in rendered.items():
@@ -135,3 +135,19 @@ def test_apply_mode_stops_at_the_cluster_preflight_without_a_cluster(playbook, t
                          "from a live Prometheus resource, and pruning with istio_metrics_state=absent")
 def test_apply_mode_against_a_cluster():
     pass
+
+
+def test_example_inventory_renders_for_ocne_only(tmp_path):
+    """The example fleet (`make run`), limited to this role: only the OCNE cluster gets objects."""
+    require_crds_dir()
+    out = tmp_path / "rendered"
+    result = run_playbook("site.yml", "-i", "inventory/example", "--tags", "istio_metrics", extra_vars={
+        "k8s_monitoring_mode": "render", "k8s_monitoring_render_dir": str(out) + "/{{ inventory_hostname }}"})
+    assert recap(result.stdout)["ocne-lab"]["changed"] == 1
+    assert sorted(p.name for p in out.iterdir()) == ["ocne-lab"]
+    objects = [yaml.safe_load(p.read_text()) for p in sorted((out / "ocne-lab" / "istio_metrics").glob("*.yaml"))
+               if p.name != "kustomization.yaml"]
+    assert sorted(o["kind"] for o in objects) == ["AuthorizationPolicy", "PodMonitor", "ServiceMonitor"]
+    for manifest in objects:
+        assert manifest["metadata"]["namespace"] == "verrazzano-monitoring"
+        validate(manifest)
