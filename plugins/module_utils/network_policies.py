@@ -315,6 +315,11 @@ def with_defaults(params):
 
 def build(params, check_mode=False):
     params = with_defaults(params)
+    if params["state"] == "absent":
+        # Removal needs no inputs: pruning finds the role's objects by their ownership labels.
+        return {"changed": False, "manifests": [], "required_apis": [],
+                "prune_kinds": [{"api_version": API_VERSION, "kind": KIND}],
+                "namespace": params["namespace"], "pod_namespaces": [], "warnings": []}
     preset_name = params["preset"]
     validation.one_of(VAR + "preset", preset_name, PRESETS)
     preset = PRESETS[preset_name]
@@ -384,7 +389,7 @@ def build(params, check_mode=False):
 
     result = {
         "changed": False,
-        "manifests": manifests if params["state"] == "present" else [],
+        "manifests": manifests,
         "required_apis": [{"api_version": API_VERSION, "kind": KIND, "source": "Kubernetes itself"}],
         "prune_kinds": [{"api_version": API_VERSION, "kind": KIND}],
         "namespace": namespace,

@@ -1,0 +1,183 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, k8s_monitoring.prometheus contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: network_policies_build
+short_description: Build least-privilege NetworkPolicies for the monitoring stack
+version_added: 0.1.0
+description:
+  - Validates the inputs and returns the NetworkPolicies of the C(network_policies) role; it never
+    talks to a cluster. The role applies or renders them through the C(manifests) role.
+  - One NetworkPolicy per component, each switchable in O(components). C(node_exporter),
+    C(kube_state_metrics), C(pushgateway), C(alertmanager) let Prometheus scrape (or alert);
+    C(operator) lets Prometheus and O(api_server_cidrs) reach the operator's webhook / metrics port;
+    C(prometheus_self) lets Prometheus scrape itself and its replicas; C(grafana_datasource) lets Grafana
+    query Prometheus; C(prometheus_ui), C(grafana_ui), C(alertmanager_ui) let O(ui_sources) reach the
+    web UIs; C(alertmanager_cluster) opens the gossip port (TCP and UDP) between Alertmanager replicas;
+    C(pushers) lets O(pushers) push to the Pushgateway; C(default_deny) closes every other ingress in
+    O(namespace).
+  - A O(preset) knows each distribution's pod labels, namespaces and B(container) ports;
+    NetworkPolicies match pod ports after Service translation, so a Service port lets nothing in.
+    O(workloads) overrides any of them.
+  - An empty source list is an error, never an allow-all; so is a C(/0) network.
+  - Given the pods read from the cluster (O(live_pods)), warns about policies that select no pod, ports
+    the selected pods do not declare as C(containerPort), and host-network pods (which NetworkPolicies
+    do not cover). Given the DaemonSets (O(live_daemonsets)), warns when no CNI known to enforce
+    NetworkPolicies runs.
+  - Runs on the controller as an action plugin.
+author:
+  - k8s_monitoring.prometheus contributors (@k8s-monitoring)
+options:
+  state:
+    description: C(absent) returns no manifests, so that the role removes what it made earlier.
+    type: str
+    default: present
+    choices: [present, absent]
+  preset:
+    description:
+      - Pod labels, namespaces, ports and UI sources of a distribution.
+      - C(kube-prometheus-stack) - namespace C(monitoring), UI clients are the ingress-nginx controller pods.
+      - C(verrazzano) (OCNE) - namespace C(verrazzano-monitoring), Grafana in C(verrazzano-system),
+        UI clients are the Verrazzano auth proxy pods.
+      - C(deckhouse) - namespace C(d8-monitoring), kube-rbac-proxy ports, operator in C(d8-operator-prometheus),
+        UI clients are the C(d8-ingress-nginx) controller pods.
+    type: str
+    default: kube-prometheus-stack
+    choices: [deckhouse, kube-prometheus-stack, verrazzano]
+  namespace:
+    description: Namespace of Prometheus, default namespace of every workload and of the default deny; empty means the preset's.
+    type: str
+    default: ""
+  name_prefix:
+    description: Put in front of every policy name.
+    type: str
+    default: k8s-monitoring-
+  components:
+    description:
+      - Switch components on or off, a mapping of component name to C(true)/C(false); components not
+        named keep the preset's setting.
+      - Components are C(node_exporter), C(kube_state_metrics), C(pushgateway), C(pushers), C(alertmanager),
+        C(operator), C(prometheus_self), C(grafana_datasource), C(prometheus_ui), C(grafana_ui),
+        C(alertmanager_ui), C(alertmanager_cluster), C(default_deny).
+    type: dict
+    default: {}
+  workloads:
+    description:
+      - Override the preset per workload, a mapping of workload name to C({namespace, pod_labels, ports}).
+      - Workloads and their ports are C(prometheus) (C(web), C(reloader)), C(alertmanager) (C(web), C(cluster)),
+        C(grafana) (C(web)), C(node_exporter) (C(metrics)), C(kube_state_metrics) (C(metrics), C(telemetry)),
+        C(pushgateway) (C(web)), C(operator) (C(https)). A port is a number or a container port name.
+      - Empty C(pod_labels) select every pod of the workload's namespace.
+    type: dict
+    default: {}
+  ui_sources:
+    description:
+      - Who may reach the web UIs; empty means the preset's. Each source is a mapping with C(namespace) or
+        C(namespace_labels) and/or C(pod_labels), or C(cidr) with optional C(except).
+      - C(pod_labels) alone means pods in the namespace of the protected pods.
+    type: list
+    elements: dict
+    default: []
+  pushers:
+    description: Who may push to the Pushgateway (component C(pushers)), sources as in O(ui_sources). Required when C(pushers) is on.
+    type: list
+    elements: dict
+    default: []
+  api_server_cidrs:
+    description: Addresses the API server calls the operator's admission webhook from (the control-plane nodes).
+    type: list
+    elements: str
+    default: []
+  kube_state_metrics_telemetry:
+    description: Also open kube-state-metrics' telemetry port (its own metrics).
+    type: bool
+    default: false
+  live_pods:
+    description: Pods read from the cluster, as C(kubernetes.core.k8s_info) returns them; unset means no pod checks.
+    type: list
+    elements: dict
+  live_daemonsets:
+    description: DaemonSets (or just their C(metadata)) read from the cluster; unset means no CNI check.
+    type: list
+    elements: dict
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Build the kube-prometheus-stack policies with a default deny
+  k8s_monitoring.prometheus.network_policies_build:
+    preset: kube-prometheus-stack
+    components:
+      default_deny: true
+    api_server_cidrs: [10.0.0.0/24]
+  register: network_policies_build
+
+- name: Deckhouse, with batch jobs pushing to the Pushgateway
+  k8s_monitoring.prometheus.network_policies_build:
+    preset: deckhouse
+    components:
+      pushgateway: true
+      pushers: true
+    pushers:
+      - namespace: batch
+        pod_labels:
+          app: nightly-report
+"""
+
+RETURN = r"""
+manifests:
+  description: The NetworkPolicies, with the collection's ownership labels.
+  returned: always
+  type: list
+  elements: dict
+required_apis:
+  description: The APIs the cluster must serve, each C({api_version, kind, source}).
+  returned: always
+  type: list
+  elements: dict
+prune_kinds:
+  description: Every kind this role may make, each C({api_version, kind}).
+  returned: always
+  type: list
+  elements: dict
+namespace:
+  description: The monitoring namespace, after the preset is applied.
+  returned: always
+  type: str
+  sample: monitoring
+pod_namespaces:
+  description: The namespaces the policies go to (where the live checks read pods).
+  returned: always
+  type: list
+  elements: str
+  sample: [d8-monitoring, d8-operator-prometheus]
+"""
+
+from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.builder import (
+    run_builder_module,
+)
+from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.network_policies import (
+    ARGUMENT_SPEC,
+    build,
+)
+
+
+def main():
+    run_builder_module(ARGUMENT_SPEC, build)
+
+
+if __name__ == "__main__":
+    main()
