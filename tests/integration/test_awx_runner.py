@@ -1,0 +1,88 @@
+"""Runs the way AWX runs it: ansible-runner, a private data directory, no TTY,
+extra vars from a file, and the Kubernetes bearer-token credential injected as
+K8S_AUTH_* environment variables. Job events are checked for status and leaks."""
+
+import json
+import pathlib
+import shutil
+
+import ansible_runner
+import yaml
+
+from tests.integration.services import free_port
+from tests.playbook import REPO, ansible_env
+
+TOKEN = "awx-injected-token-6f1d2c9e8b7a"
+
+
+def private_data_dir(tmp_path, extravars, envvars, inventory):
+    root = tmp_path / "pdd"
+    (root / "env").mkdir(parents=True)
+    (root / "inventory").mkdir()
+    (root / "env" / "extravars").write_text(yaml.safe_dump(extravars))
+    (root / "env" / "envvars").write_text(yaml.safe_dump(envvars))
+    (root / "inventory" / "hosts.yml").write_text(yaml.safe_dump(inventory))
+    return root
+
+
+def awx_envvars(tmp_path):
+    ca = tmp_path / "ca.crt"
+    ca.write_text("-----BEGIN CERTIFICATE-----\nnot used by render mode\n-----END CERTIFICATE-----\n")
+    env = ansible_env()
+    return {
+        "K8S_AUTH_HOST": "https://127.0.0.1:{0}".format(free_port()),
+        "K8S_AUTH_API_KEY": TOKEN,
+        "K8S_AUTH_VERIFY_SSL": "True",
+        "K8S_AUTH_SSL_CA_CERT": str(ca),
+        "ANSIBLE_COLLECTIONS_PATH": env["ANSIBLE_COLLECTIONS_PATH"],
+        "HOME": str(tmp_path / "home"),
+        "PATH": env["PATH"],
+    }
+
+
+def run(root, playbook, inventory_dir=None):
+    # As AWX's worker does: ansible-runner drives ansible-playbook itself; nobody
+    # answers a prompt, so any prompt would hang until the time-out and fail.
+    return ansible_runner.run(private_data_dir=str(root), project_dir=str(REPO), playbook=playbook,
+                              inventory=inventory_dir, quiet=True, timeout=600)
+
+
+def events_text(runner):
+    return "\n".join(json.dumps(event) for event in runner.events)
+
+
+def example_inventory_copy(tmp_path):
+    """The example inventory without its host_vars (AWX credentials replace the kubeconfig paths)."""
+    target = tmp_path / "inventory"
+    shutil.copytree(REPO / "inventory" / "example", target, ignore=shutil.ignore_patterns("host_vars"))
+    return target
+
+
+def test_site_in_render_mode_through_ansible_runner(tmp_path):
+    out = tmp_path / "out"
+    inventory = example_inventory_copy(tmp_path)
+    root = private_data_dir(tmp_path, {"k8s_monitoring_mode": "render",
+                                       "k8s_monitoring_render_dir": str(out) + "/{{ inventory_hostname }}"},
+                            awx_envvars(tmp_path), {})
+    runner = run(root, "site.yml", inventory_dir=str(inventory))
+    assert runner.status == "successful", runner.stdout.read()
+    stats = [e for e in runner.events if e["event"] == "playbook_on_stats"]
+    assert stats and sorted(stats[0]["event_data"]["ok"]) == ["deckhouse-prod", "kps-staging", "ocne-lab"]
+    assert not stats[0]["event_data"]["failures"]
+    assert sorted(p.name for p in out.iterdir()) == ["deckhouse-prod", "kps-staging", "ocne-lab"]
+    assert TOKEN not in events_text(runner)
+    assert all(TOKEN not in p.read_text() for p in out.rglob("*") if p.is_file())
+
+
+def test_apply_mode_with_unreachable_api_fails_with_one_sentence(tmp_path):
+    inventory = {"k8s_clusters": {"hosts": {"awx-cluster": {"ansible_connection": "local",
+                                                            "ansible_python_interpreter": "{{ ansible_playbook_python }}"}}}}
+    extravars = {"istio_metrics_enabled": True, "istio_metrics_preset": "verrazzano"}
+    root = private_data_dir(tmp_path, extravars, awx_envvars(tmp_path), inventory)
+    runner = run(root, "site.yml")
+    assert runner.status == "failed"
+    failures = [e for e in runner.events if e["event"] == "runner_on_failed"]
+    assert len(failures) == 1
+    message = failures[0]["event_data"]["res"]["msg"]
+    assert "did not answer (connection refused)" in message and "Nothing was changed" in message
+    assert TOKEN not in events_text(runner)
