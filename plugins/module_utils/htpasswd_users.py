@@ -218,7 +218,10 @@ def secret_manifest(name, namespace, entries, secret_format, component):
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
     namespace=dict(type="str", required=True),
-    users=dict(type="list", elements="dict", required=True, no_log=True),
+    users=dict(type="list", elements="dict", required=True, options=dict(
+        username=dict(type="str", required=True),
+        password=dict(type="str", required=True, no_log=True),
+    )),
     scheme=dict(type="str", default=DEFAULT_SCHEME, choices=list(SCHEMES)),
     cost=dict(type="int"),
     format=dict(type="str", default="auth-file", choices=list(FORMATS)),

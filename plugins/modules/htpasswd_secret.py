@@ -47,6 +47,15 @@ options:
     type: list
     elements: dict
     required: true
+    suboptions:
+      username:
+        description: User name.
+        type: str
+        required: true
+      password:
+        description: Password; never logged or returned.
+        type: str
+        required: true
   scheme:
     description:
       - Hash scheme. C(bcrypt) is written with the C($2y$) prefix (Apache and nginx compatible),

@@ -1,0 +1,202 @@
+"""The role through ansible-playbook in render mode, and both modules run directly.
+
+Proves: a second run reports no change; check mode changes no file; no password and
+no private key appear in -vvv output, diffs, rendered files, outside-side files or
+module results; generated passwords are kept 0600 and reused; state absent removes
+what the role wrote. Apply mode needs a Kubernetes API server, which this machine
+does not have (see test_apply_mode_needs_a_cluster).
+"""
+
+import json
+import os
+import pathlib
+import re
+import stat
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from tests.schema import validate_rendered_tree
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+BIN = pathlib.Path(sys.executable).parent
+KNOWN_PASSWORD = "Known-Grafana-Password-For-Leak-Scan-42"
+ROTATED_PASSWORD = "Rotated-Grafana-Password-For-Leak-Scan-43"
+KEY_MARKER = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQLEAKSCANMARKER"
+ROLE_DIR = "prometheus_external_access"
+
+
+def run(args, env_extra=None, cwd=None):
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / ".collections"),
+               ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="true", ANSIBLE_FORCE_COLOR="false",
+               ANSIBLE_LOCAL_TEMP=str(REPO / "build" / "ansible-tmp"),
+               PATH="{0}{1}{2}".format(BIN, os.pathsep, os.environ.get("PATH", "")))
+    env.update(env_extra or {})
+    return subprocess.run(args, cwd=str(cwd or REPO), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True, timeout=240)
+
+
+def recap_changed(output):
+    for line in output.splitlines():
+        if line.startswith("pea-cluster") and "changed=" in line:
+            return int(line.split("changed=")[1].split()[0])
+    raise AssertionError("no recap in:\n" + output)
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    base = tmp_path_factory.mktemp("pea-role")
+    (base / "tls.crt").write_text("-----BEGIN CERTIFICATE-----\nMIIBCERT\n-----END CERTIFICATE-----\n")
+    (base / "tls.key").write_text("-----BEGIN PRIVATE KEY-----\n{0}\n-----END PRIVATE KEY-----\n".format(KEY_MARKER))
+    (base / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {"pea-cluster": {
+        "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}))
+    (base / "play.yml").write_text(yaml.safe_dump([{
+        "name": "External access in render mode", "hosts": "all", "gather_facts": False,
+        "tasks": [{"name": "Run the role", "ansible.builtin.include_role": {
+            "name": "k8s_monitoring.prometheus.prometheus_external_access"}}]}]))
+    return base
+
+
+def playbook(workspace, *extra, password=KNOWN_PASSWORD, state="present"):
+    variables = {
+        "k8s_monitoring_mode": "render",
+        "k8s_monitoring_render_dir": str(workspace / "rendered"),
+        "prometheus_external_access_state": state,
+        "prometheus_external_access_platform": "deckhouse",
+        "prometheus_external_access_host": "prometheus.pea-test.example.com",
+        "prometheus_external_access_allowlist": ["203.0.113.10/32"],
+        "prometheus_external_access_users": [{"username": "grafana", "password": password},
+                                             {"username": "federate"}],
+        "prometheus_external_access_password_dir": str(workspace / "credentials"),
+        "prometheus_external_access_tls_cert_file": str(workspace / "tls.crt"),
+        "prometheus_external_access_tls_key_file": str(workspace / "tls.key"),
+        "prometheus_external_access_grafana_datasource_file": str(workspace / "outside" / "grafana.yaml"),
+        "prometheus_external_access_federation_file": str(workspace / "outside" / "federation.yaml"),
+        "prometheus_external_access_federation_username": "federate",
+    }
+    (workspace / "vars.json").write_text(json.dumps(variables))
+    return run([str(BIN / "ansible-playbook"), "-i", str(workspace / "hosts.yml"), str(workspace / "play.yml"),
+                "-e", "@" + str(workspace / "vars.json"), "-vvv", "--diff"] + list(extra))
+
+
+def secrets_of(workspace):
+    generated = (workspace / "credentials" / "federate").read_text().split()[0]
+    return [KNOWN_PASSWORD, ROTATED_PASSWORD, KEY_MARKER, generated]
+
+
+def snapshot(root):
+    return dict((str(p), p.read_bytes()) for p in sorted(pathlib.Path(root).rglob("*")) if p.is_file())
+
+
+def assert_no_secret(workspace, text, where):
+    for secret in secrets_of(workspace):
+        assert secret not in text, "a secret leaked into {0}".format(where)
+
+
+def test_render_idempotent_check_mode_and_no_leaks(workspace):
+    first = playbook(workspace)
+    assert first.returncode == 0, first.stdout
+    assert recap_changed(first.stdout) > 0
+
+    credential = workspace / "credentials" / "federate"
+    assert stat.S_IMODE(credential.stat().st_mode) == 0o600
+    assert stat.S_IMODE((workspace / "credentials").stat().st_mode) == 0o700
+    rendered = workspace / "rendered" / ROLE_DIR
+    files = sorted(p.name for p in rendered.iterdir())
+    assert files == ["d8-monitoring.ingress.prometheus-external.yaml",
+                     "d8-monitoring.secret.prometheus-external-basic-auth.yaml", "kustomization.yaml"]
+    secret_file = rendered / "d8-monitoring.secret.prometheus-external-basic-auth.yaml"
+    assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
+    assert validate_rendered_tree(workspace / "rendered") == 2
+    # render mode leaves the TLS Secret (private key) out and says how to create it
+    assert "kubectl -n d8-monitoring create secret tls prometheus-external-tls" in first.stdout
+    assert_no_secret(workspace, first.stdout, "-vvv --diff output of the first run")
+
+    second = playbook(workspace)
+    assert second.returncode == 0, second.stdout
+    assert recap_changed(second.stdout) == 0, second.stdout
+    assert_no_secret(workspace, second.stdout, "-vvv --diff output of the second run")
+
+    before = snapshot(workspace / "rendered")
+    before.update(snapshot(workspace / "outside"))
+    checked = playbook(workspace, "--check", password=ROTATED_PASSWORD)
+    assert checked.returncode == 0, checked.stdout
+    assert recap_changed(checked.stdout) > 0, "a rotated password must report a change in check mode"
+    after = snapshot(workspace / "rendered")
+    after.update(snapshot(workspace / "outside"))
+    assert after == before, "check mode changed a file"
+    assert_no_secret(workspace, checked.stdout, "-vvv --diff --check output")
+
+    for path, content in after.items():
+        assert_no_secret(workspace, content.decode("utf-8", "replace"), path)
+    federation = yaml.safe_load((workspace / "outside" / "federation.yaml").read_text())
+    assert federation["scrape_configs"][0]["basic_auth"]["username"] == "federate"
+    grafana = yaml.safe_load((workspace / "outside" / "grafana.yaml").read_text())
+    assert grafana["datasources"][0]["url"] == "https://prometheus.pea-test.example.com"
+
+    assert re.search(r"changed_users:\s*\n\s*- grafana\n", checked.stdout), "rotation not reported"
+    assert (workspace / "credentials" / "federate").read_text().split()[0] == secrets_of(workspace)[3]
+
+    removed = playbook(workspace, state="absent", password=ROTATED_PASSWORD)
+    assert removed.returncode == 0, removed.stdout
+    assert not rendered.exists()
+    assert not (workspace / "outside" / "federation.yaml").exists()
+
+
+def test_bad_input_fails_before_anything_is_written(workspace, tmp_path):
+    variables = {"k8s_monitoring_mode": "render", "k8s_monitoring_render_dir": str(tmp_path / "rendered"),
+                 "prometheus_external_access_platform": "deckhouse",
+                 "prometheus_external_access_host": "prometheus.pea-test.example.com",
+                 "prometheus_external_access_allowlist": ["10.0.0.1/8"],
+                 "prometheus_external_access_users": [{"username": "grafana", "password": KNOWN_PASSWORD}],
+                 "prometheus_external_access_password_dir": str(tmp_path / "credentials")}
+    (tmp_path / "vars.json").write_text(json.dumps(variables))
+    result = run([str(BIN / "ansible-playbook"), "-i", str(workspace / "hosts.yml"), str(workspace / "play.yml"),
+                  "-e", "@" + str(tmp_path / "vars.json")])
+    assert result.returncode != 0
+    assert "prometheus_external_access_allowlist[0]: expected a CIDR" in result.stdout
+    assert "Traceback" not in result.stdout and "MODULE FAILURE" not in result.stdout
+    assert not (tmp_path / "rendered").exists()
+    assert KNOWN_PASSWORD not in result.stdout
+
+
+def run_module(name, args, check_mode=False):
+    """Run the module file itself (not its action plugin), the way Ansible runs it on a host."""
+    path = REPO / "plugins" / "modules" / (name + ".py")
+    payload = dict(args, _ansible_check_mode=check_mode)
+    result = subprocess.run([sys.executable, str(path)], input=json.dumps({"ANSIBLE_MODULE_ARGS": payload}),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=60,
+                            env=dict(os.environ, PYTHONPATH=str(REPO / ".collections")))
+    return json.loads(result.stdout)
+
+
+def test_htpasswd_module_directly_reuses_hashes_and_never_returns_passwords():
+    args = {"name": "basic-auth", "namespace": "monitoring",
+            "users": [{"username": "grafana", "password": KNOWN_PASSWORD}]}
+    first = run_module("htpasswd_secret", args)
+    assert first["changed"] is True and first["changed_users"] == ["grafana"], first
+    second = run_module("htpasswd_secret", dict(args, current_secret=first["secret"]), check_mode=True)
+    assert second["changed"] is False and second["secret"] == first["secret"]
+    bad = run_module("htpasswd_secret", dict(args, users=[{"username": "grafana", "password": "x" * 80}]))
+    assert bad["failed"] and "users[0] (user 'grafana'): password is longer than 72 bytes" in bad["msg"]
+    for result in (first, second, bad):
+        assert KNOWN_PASSWORD not in json.dumps(result) and "x" * 80 not in json.dumps(result)
+
+
+def test_build_module_directly():
+    result = run_module("prometheus_external_access_build", {
+        "platform": "kube_prometheus_stack", "host": "prometheus.kps.example.com", "allowlist": ["192.0.2.0/24"]})
+    assert not result.get("failed"), result
+    assert [m["kind"] for m in result["manifests"]] == ["Ingress"]
+    assert "basic auth alone is weak" in json.dumps(result["warnings"])
+    assert "did not set no_log" not in json.dumps(result["warnings"])
+    bad = run_module("prometheus_external_access_build", {"platform": "kube_prometheus_stack",
+                                                          "host": "prometheus.kps.example.com"})
+    assert bad["failed"] and bad["msg"].startswith("prometheus_external_access_allowlist: give the source CIDRs")
+
+
+def test_apply_mode_needs_a_cluster():
+    pytest.skip("apply mode (live Secret read with k8s_info, server-side apply, prune, probe, Grafana HTTP API) "
+                "needs a Kubernetes API server and a Grafana; neither exists on this machine")
