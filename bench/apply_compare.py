@@ -32,7 +32,6 @@ from __future__ import absolute_import, division, print_function
 
 import argparse
 import copy
-import json
 import os
 import shutil
 import statistics
@@ -316,7 +315,7 @@ def prepare_only(args, workdir):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--kubeconfig", help="kubeconfig (default: $K8S_AUTH_KUBECONFIG, $KUBECONFIG, ~/.kube/config)")
     parser.add_argument("--context", default=os.environ.get("K8S_AUTH_CONTEXT"), help="kubeconfig context")
     parser.add_argument("--host", default="kps-staging", help="example inventory host whose manifests are applied")

@@ -179,7 +179,7 @@ def mib(value):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--sizes", default="1,10,50", help="comma-separated fleet sizes (default: 1,10,50)")
     parser.add_argument("--forks", type=int, default=10, help="ansible-playbook --forks (default: 10)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per size; the median is printed (default: 1)")

@@ -141,6 +141,14 @@ if missing:
 EOF
 }
 
+# One run at a time per checkout: a second run would delete the copy under the first.
+mkdir -p "${ROOT}/build"
+exec 9> "${ROOT}/build/.ansible-test-sanity.lock"
+if ! flock --wait 1800 9; then
+    echo "Another ansible-test sanity run in this checkout did not finish within 30 minutes." >&2
+    exit 1
+fi
+
 seed_pip_bootstrap
 copy_collection
 link_dependencies
