@@ -95,8 +95,8 @@ server {{
             url = "http://127.0.0.1:{0}/".format(port)
             right_status, wrong_status = status_of(url, PASSWORD), status_of(url, WRONG)
             if (right_status, wrong_status) != (200, 401):
-                raise RuntimeError("{0}: nginx answered {1}/{2}, expected 200/401".format(scheme, right_status,
-                                                                                         wrong_status))
+                raise RuntimeError("{0}: nginx answered {1}/{2}, expected 200/401".format(
+                    scheme, right_status, wrong_status))
             rows.append((scheme, cost, wrk(url, PASSWORD, duration, connections),
                          wrk(url, WRONG, duration, connections)))
         finally:
@@ -139,8 +139,8 @@ def main():
             print("{0:<8} {1:>6} {2:>14.0f} {3:>14.0f}".format(scheme, "-" if cost is None else cost, right, wrong))
         print()
         print("hashing module: first run (hash all) and idempotent re-run (verify all), seconds")
-        print("{0:<8} {1:>6} {2:>6} {3:>10} {4:>10} {5:>14}".format("scheme", "cost", "users", "first", "re-run",
-                                                                 "re-run/user ms"))
+        print("{0:<8} {1:>6} {2:>6} {3:>10} {4:>10} {5:>14}".format(
+            "scheme", "cost", "users", "first", "re-run", "re-run/user ms"))
         for scheme, cost, count, hashed, rerun in rerun_figures():
             print("{0:<8} {1:>6} {2:>6} {3:>10.3f} {4:>10.3f} {5:>14.2f}".format(
                 scheme, "-" if cost is None else cost, count, hashed, rerun, rerun * 1000.0 / count))

@@ -288,8 +288,8 @@ def annotations_for(params, warnings):
     if mode == "controller_files":
         annotations[ANNOTATION + "configuration-snippet"] = controller_snippet(params)
     elif mode == "secret":
-        annotations[ANNOTATION + "proxy-ssl-secret"] = "{0}/{1}".format(params["namespace"],
-                                                                       params["proxy_ssl_secret_name"])
+        annotations[ANNOTATION + "proxy-ssl-secret"] = "{0}/{1}".format(
+            params["namespace"], params["proxy_ssl_secret_name"])
         annotations[ANNOTATION + "proxy-ssl-verify"] = "on" if params["proxy_ssl_verify"] else "off"
         annotations[ANNOTATION + "proxy-ssl-protocols"] = "TLSv1.2 TLSv1.3"
         if params.get("proxy_ssl_name"):

@@ -221,7 +221,7 @@ options:
     description: Labels added to the federated target (for example C(cluster)).
     type: dict
     default: {}
-  
+
 attributes:
   check_mode:
     support: full
