@@ -1,6 +1,7 @@
 """The istio_metrics role through ansible-playbook: render mode, idempotency, check mode,
 removal, rejection of bad input, and apply mode up to the point where a cluster is needed."""
 
+import json
 import pathlib
 import sys
 
@@ -90,27 +91,38 @@ def test_switching_off_and_absent_remove_the_files(playbook, tmp_path):
     assert files(out) == {}
 
 
-def test_missing_clients_fail_naming_the_variable_before_anything_is_written(playbook, tmp_path):
+REJECTIONS = {
+    "no_clients": {},
+    "bad_client": {"istio_metrics_clients": [{"namespace": "Grafana", "service_account": "grafana"}]},
+    "wrong_type": {"istio_metrics_ports": ["http"]},
+}
+
+
+def test_bad_input_fails_naming_the_variable_before_anything_is_written(tmp_path):
+    """Each case runs the role in a block and records the error (one ansible-playbook run for all)."""
     out = tmp_path / "out"
-    result = run(playbook, out, check=False)
-    assert result.returncode != 0
-    assert "istio_metrics_clients: give at least one client" in result.stdout
+    errors = tmp_path / "errors.json"
+    tasks = []
+    for case, variables in REJECTIONS.items():
+        tasks.append({
+            "name": "Case " + case,
+            "block": [{"name": "Run the role", "ansible.builtin.include_role": {
+                "name": "k8s_monitoring.prometheus.istio_metrics"}, "vars": variables}],
+            "rescue": [{"name": "Record the error", "ansible.builtin.set_fact": {
+                "errors": "{{ errors | combine({'%s': ansible_failed_result.msg}) }}" % case}}],
+        })
+    tasks.append({"name": "Write the errors", "ansible.builtin.copy": {
+        "content": "{{ errors | to_json }}", "dest": str(errors), "mode": "0644"}})
+    play = tmp_path / "reject.yml"
+    play.write_text(yaml.safe_dump([{"name": "Reject", "hosts": "localhost", "connection": "local",
+                                     "gather_facts": False, "vars": {"errors": {}}, "tasks": tasks}]))
+    run(play, out)
+    messages = json.loads(errors.read_text())
+    assert sorted(messages) == sorted(REJECTIONS)
+    assert messages["no_clients"].startswith("istio_metrics_clients: give at least one client")
+    assert messages["bad_client"].startswith("istio_metrics_clients[0].namespace: expected a Kubernetes name")
+    assert "istio_metrics_ports" in messages["wrong_type"]
     assert not out.exists()
-
-
-def test_bad_client_name_fails_naming_the_field(playbook, tmp_path):
-    out = tmp_path / "out"
-    result = run(playbook, out, check=False,
-                 istio_metrics_clients=[{"namespace": "Grafana", "service_account": "grafana"}])
-    assert result.returncode != 0
-    assert "istio_metrics_clients[0].namespace: expected a Kubernetes name" in result.stdout
-    assert not out.exists()
-
-
-def test_argument_specs_reject_a_wrong_type(playbook, tmp_path):
-    result = run(playbook, tmp_path / "out", check=False, istio_metrics_ports=["http"])
-    assert result.returncode != 0
-    assert "istio_metrics_ports" in result.stdout
 
 
 def test_apply_mode_stops_at_the_cluster_preflight_without_a_cluster(playbook, tmp_path):
@@ -151,3 +163,24 @@ def test_example_inventory_renders_for_ocne_only(tmp_path):
     for manifest in objects:
         assert manifest["metadata"]["namespace"] == "verrazzano-monitoring"
         validate(manifest)
+
+
+def test_selector_warning_reaches_the_play_output(tmp_path):
+    """The comparison step of the apply-mode preflight, fed with a Prometheus resource as
+    kubernetes.core.k8s_info returns it (read from a cluster, which this machine lacks)."""
+    prometheus = {"apiVersion": "monitoring.coreos.com/v1", "kind": "Prometheus",
+                  "metadata": {"name": "prometheus-operator-kube-p-prometheus", "namespace": "verrazzano-monitoring"},
+                  "spec": {"podMonitorSelector": {"matchLabels": {"release": "kube-prometheus-stack"}},
+                           "podMonitorNamespaceSelector": {}}}
+    play = tmp_path / "warn.yml"
+    play.write_text(yaml.safe_dump([{
+        "name": "Compare", "hosts": "localhost", "connection": "local", "gather_facts": False,
+        "tasks": [{"name": "Build with the live Prometheus resources",
+                   "k8s_monitoring.prometheus.istio_metrics_build": {
+                       "preset": "verrazzano", "prometheus_resources": [prometheus],
+                       "namespace_labels": {"kubernetes.io/metadata.name": "verrazzano-monitoring"}}}],
+    }]))
+    result = run_playbook(play, "-i", "localhost,")
+    output = " ".join(result.stdout.split())
+    assert "No Prometheus in the cluster would pick up PodMonitor verrazzano-monitoring/envoy-stats" in output
+    assert "release=kube-prometheus-stack" in output

@@ -27,8 +27,8 @@ def validate(manifest):
     tests/schema.py then rejects them. For such CRDs the same strict schema is used
     with those three fields allowed; everything below the root is checked unchanged.
     """
-    group, _, version = manifest["apiVersion"].rpartition("/")
-    schema = crd_schemas().get((group, version, manifest["kind"]))
+    api_version = manifest["apiVersion"].rpartition("/")
+    schema = crd_schemas().get((api_version[0], api_version[2], manifest["kind"]))
     if schema is None or "metadata" in schema.get("properties", {}):
         validate_manifest(manifest)
         return
