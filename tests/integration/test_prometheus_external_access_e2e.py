@@ -18,11 +18,13 @@ import json
 import os
 import socket
 import ssl
+import sys
 import time
 import urllib.parse
 import urllib.request
 
 import pytest
+import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -31,6 +33,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import htpasswd_users
 from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import prometheus_external_access as pea
 from tests.integration import services
+from tests.integration.test_prometheus_external_access_role import BIN, run
 
 HOST = "prometheus.e2e.example.com"
 PASSWORD = "e2e-Generated-Password-0123456789"
@@ -181,7 +184,7 @@ def stack(tmp_path_factory):
     ca = CA(base)
     server_cert, server_key = ca.issue("prometheus-backend", dns=["prometheus.d8-monitoring"], ips=["127.0.0.1"])
     client_cert, client_key = ca.issue("ingress-client", client=True)
-    ingress_cert, ingress_key = ca.issue("ingress", dns=[HOST])
+    ingress_cert, ingress_key = ca.issue("ingress", dns=[HOST], ips=["127.0.0.1"])
 
     prometheus_port = services.free_port()
     backend_context = ssl.create_default_context(cafile=ca.cert_file)
@@ -318,3 +321,30 @@ def test_a_second_prometheus_federates_through_the_ingress(stack):
             targets = json.loads(response.read())["data"]["activeTargets"]
         return targets if targets and targets[0]["health"] == "up" else None
     assert wait_for(target_up)[0]["labels"]["job"] == job["job_name"]
+
+
+def test_role_probe_sees_401_and_200_through_the_real_ingress(stack, tmp_path):
+    """The role's probe tasks against the real nginx: passes with the right password, fails with a wrong one."""
+    url = "https://127.0.0.1:{0}/api/v1/query?query=up".format(stack["port"])
+
+    def probe(password):
+        return {"ansible.builtin.include_role": {"name": "k8s_monitoring.prometheus.prometheus_external_access",
+                                                 "tasks_from": "probe"},
+                "vars": {"prometheus_external_access_build": {"settings": {"host": HOST}},
+                         "prometheus_external_access__users": [{"username": "grafana", "password": password}],
+                         "prometheus_external_access_probe_url": url,
+                         "prometheus_external_access_probe_ca_path": stack["ca"].cert_file}}
+    wrong = "Wrong-Probe-Password-0123456789"
+    play = [{"name": "Probe", "hosts": "localhost", "gather_facts": False, "tasks": [
+        dict(probe(PASSWORD), name="Probe with the right password"),
+        {"name": "Probe with a wrong password", "block": [dict(probe(wrong), name="Probe (wrong)")],
+         "rescue": [{"name": "Expected failure", "ansible.builtin.debug": {"msg": "PROBE FAILED AS EXPECTED"}}]},
+    ]}]
+    (tmp_path / "probe.yml").write_text(yaml.safe_dump(play))
+    result = run([str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(tmp_path / "probe.yml"),
+                  "-e", "ansible_python_interpreter=" + sys.executable, "-vvv"])
+    assert result.returncode == 0, result.stdout
+    assert "without_credentials: 401" in result.stdout and "with_credentials: 200" in result.stdout
+    assert "PROBE FAILED AS EXPECTED" in result.stdout
+    assert "answered 401 without credentials (expected 401) and 401 with them (expected 200)" in result.stdout
+    assert PASSWORD not in result.stdout and wrong not in result.stdout

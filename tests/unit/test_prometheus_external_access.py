@@ -172,3 +172,26 @@ def test_outside_side_documents_carry_no_password():
                                  "password_file": "/etc/prometheus/secrets/prometheus-external-access.password"}
     assert job["tls_config"]["ca_file"] == "/etc/prometheus/ca.crt"
     assert job["static_configs"][0] == {"targets": ["prometheus.prod.example.com:443"], "labels": {"cluster": "prod"}}
+
+
+def test_role_files_agree_with_the_builder():
+    import pathlib
+    import yaml
+    role = pathlib.Path(__file__).resolve().parents[2] / "roles" / "prometheus_external_access"
+    role_vars = yaml.safe_load((role / "vars" / "main.yml").read_text())
+    presets = dict((k, v["namespace"]) for k, v in pea.PRESETS.items() if "namespace" in v)
+    assert role_vars["prometheus_external_access__preset_namespaces"] == presets
+    defaults = yaml.safe_load((role / "defaults" / "main.yml").read_text())
+    options = yaml.safe_load((role / "meta" / "argument_specs.yml").read_text())["argument_specs"]["main"]["options"]
+    assert set(defaults) <= set(options)
+    for name, option in options.items():
+        assert name.startswith("prometheus_external_access_") and "type" in option, name
+        if name in defaults:
+            assert option.get("default") == defaults[name], name
+        else:
+            assert "default" not in option, name
+    # every builder option the role can set has a role variable of the same name
+    internal = {"mode", "proxy_ssl_secret_keys", "proxy_ssl_source"}
+    for name in pea.ARGUMENT_SPEC:
+        if name not in internal:
+            assert "prometheus_external_access_" + name in options, name
