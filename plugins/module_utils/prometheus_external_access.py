@@ -260,6 +260,10 @@ def proxy_ssl_secret(params, render_mode, warnings):
                                   "prometheus_external_access_backend_ca_file)".format(", ".join(missing)))
         return _secret(name, namespace, data)
     keys = params.get("proxy_ssl_secret_keys")
+    if keys is not None and not keys:
+        raise ValidationError(PREFIX + "proxy_ssl_secret_name", "Secret {0}/{1} was not found or is empty; create it "
+                              "with tls.crt, tls.key and ca.crt, or set prometheus_external_access_proxy_ssl_secret_create "
+                              "on Deckhouse".format(namespace, name))
     if keys is not None:
         missing = [k for k in PROXY_SSL_KEYS if k not in keys]
         if missing:

@@ -81,6 +81,8 @@ def test_secret_mode_checks_keys_and_emits_snippet_free_annotations():
                   proxy_ssl_name="prometheus.monitoring.svc")
     with pytest.raises(ValidationError, match="lacks ca.crt"):
         pea.build(dict(base, proxy_ssl_secret_keys=["tls.crt", "tls.key"]))
+    with pytest.raises(ValidationError, match="was not found or is empty"):
+        pea.build(dict(base, proxy_ssl_secret_keys=[]))
     result = pea.build(dict(base, proxy_ssl_secret_keys=["tls.crt", "tls.key", "ca.crt"]))
     ann = ingress_of(result)["metadata"]["annotations"]
     assert ann[A + "proxy-ssl-secret"] == "monitoring/prometheus-external-proxy-ssl"
