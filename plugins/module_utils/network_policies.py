@@ -434,6 +434,9 @@ def live_findings(policies, pods):
     - selected pods with ``hostNetwork: true``, which NetworkPolicies do not cover.
     """
     findings = []
+    by_namespace = {}
+    for pod in pods:
+        by_namespace.setdefault((pod.get("metadata") or {}).get("namespace"), []).append(pod)
     for policy in policies:
         if policy.get("kind") != KIND:
             continue
@@ -442,9 +445,8 @@ def live_findings(policies, pods):
         spec = policy["spec"]
         if not spec.get("ingress"):
             continue  # default deny: nothing to compare
-        selected = [p for p in pods
-                    if (p.get("metadata") or {}).get("namespace") == namespace
-                    and _selects(spec.get("podSelector"), (p.get("metadata") or {}).get("labels") or {})]
+        selected = [p for p in by_namespace.get(namespace, [])
+                    if _selects(spec.get("podSelector"), (p.get("metadata") or {}).get("labels") or {})]
         if not selected:
             findings.append("NetworkPolicy {0} selects no running pod ({1} in {2}): check the pod labels in "
                             "network_policies_workloads, or switch the component off.".format(
