@@ -402,3 +402,28 @@ def test_deckhouse_policies_are_clean(deckhouse):
 ])
 def test_deckhouse_connections(deckhouse, src, dst, port, allowed):
     assert deckhouse.allows(D8[src], D8[dst], port) is allowed, deckhouse.output
+
+
+# ---------------------------------------------------------------- the example inventory
+
+EXAMPLE_GROUPS = {
+    "platform_kube_prometheus_stack": ("kube-prometheus-stack", KPS,
+                                       [("prometheus", "operator", 10250), ("pusher", "pushgateway", 9091)]),
+    "platform_ocne": ("verrazzano", VZ, [("authproxy", "prometheus", 9090), ("prometheus", "operator", 10250)]),
+    "platform_deckhouse": ("deckhouse", D8, [("ingress", "grafana", 8443), ("prometheus", "pushgateway", 9091)]),
+}
+
+
+@pytest.mark.parametrize("group", sorted(EXAMPLE_GROUPS))
+def test_example_inventory_policies_are_clean_in_their_world(group, tmp_path):
+    """The example group_vars, built as the role would build them, analysed in the matching world."""
+    variables = yaml.safe_load((REPO / "inventory" / "example" / "group_vars" / group / "network_policies.yml").read_text())
+    params = dict((key[len("network_policies_"):], value) for key, value in variables.items()
+                  if key not in ("network_policies_enabled",))
+    preset, pods, expected = EXAMPLE_GROUPS[group]
+    assert params["preset"] == preset
+    analysis = analyze(network_policies.build(params)["manifests"], world(preset), tmp_path)
+    analysis.assert_clean()
+    for src, dst, port in expected:
+        assert analysis.allows(pods[src], pods[dst], port), (src, dst, port)
+    assert not analysis.allows(pods["team_a"], pods["prometheus"], 9090)
