@@ -73,7 +73,13 @@ def crd_schemas():
                 continue
             spec = doc["spec"]
             for version in spec["versions"]:
-                schema = version["schema"]["openAPIV3Schema"]
+                schema = copy.deepcopy(version["schema"]["openAPIV3Schema"])
+                # Some CRDs (Istio's) list only spec/status at the root; the API server
+                # accepts the standard object fields regardless.
+                root = schema.setdefault("properties", {})
+                root.setdefault("apiVersion", {"type": "string"})
+                root.setdefault("kind", {"type": "string"})
+                root.setdefault("metadata", {"type": "object"})
                 schemas[(spec["group"], version["name"], spec["names"]["kind"])] = _strict(schema)
     return schemas
 

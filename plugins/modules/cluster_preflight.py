@@ -21,7 +21,7 @@ description:
     installed, named with where it comes from).
   - Reads only; never changes the cluster.
 author:
-  - k8s_monitoring.prometheus contributors
+  - k8s_monitoring.prometheus contributors (@k8s-monitoring)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
 options:
@@ -47,8 +47,10 @@ requirements:
 attributes:
   check_mode:
     support: full
+    description: Reports what would change without changing anything.
   diff_mode:
     support: none
+    description: No diff is returned.
 """
 
 EXAMPLES = r"""

@@ -20,7 +20,7 @@ description:
   - Objects without both labels are never touched.
   - Kinds whose API the cluster does not serve are skipped: nothing of them can exist.
 author:
-  - k8s_monitoring.prometheus contributors
+  - k8s_monitoring.prometheus contributors (@k8s-monitoring)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
 options:
@@ -57,8 +57,10 @@ requirements:
 attributes:
   check_mode:
     support: full
+    description: Reports what would change without changing anything.
   diff_mode:
     support: none
+    description: No diff is returned.
 """
 
 EXAMPLES = r"""

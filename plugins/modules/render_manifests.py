@@ -24,7 +24,7 @@ description:
   - Secret manifests are written with mode 0600 and their contents never appear in the diff.
   - Runs on the controller as an action plugin; no cluster is contacted.
 author:
-  - k8s_monitoring.prometheus contributors
+  - k8s_monitoring.prometheus contributors (@k8s-monitoring)
 options:
   dest:
     description: Directory for this cluster's rendered output; created when missing.
@@ -47,8 +47,10 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Reports what would change without changing anything.
   diff_mode:
     support: full
+    description: Shows the changed files; Secret contents are replaced by a placeholder.
 """
 
 EXAMPLES = r"""
