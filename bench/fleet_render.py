@@ -68,12 +68,14 @@ def write_inventory(directory, size):
         template, group = templates[index % len(templates)]
         host = "{0}-{1:03d}".format(template, index)
         children.setdefault(group, {"hosts": {}})["hosts"][host] = None
-        source = os.path.join(EXAMPLE, "host_vars", template + ".yml")
-        if os.path.exists(source):
-            shutil.copy(source, os.path.join(host_vars_dir, host + ".yml"))
-    for name in ("group_vars",):
-        if os.path.isdir(os.path.join(EXAMPLE, name)):
-            os.symlink(os.path.join(EXAMPLE, name), os.path.join(directory, name))
+        for suffix in (".yml", ".yaml", ""):  # host_vars/<host>.yml or a host_vars/<host>/ directory
+            source = os.path.join(EXAMPLE, "host_vars", template + suffix)
+            if os.path.isdir(source):
+                shutil.copytree(source, os.path.join(host_vars_dir, host))
+            elif os.path.isfile(source):
+                shutil.copy(source, os.path.join(host_vars_dir, host + suffix))
+    if os.path.isdir(os.path.join(EXAMPLE, "group_vars")):
+        os.symlink(os.path.join(EXAMPLE, "group_vars"), os.path.join(directory, "group_vars"))
     path = os.path.join(directory, "hosts.yml")
     with open(path, "w") as handle:
         yaml.safe_dump({"k8s_clusters": {"vars": example_vars, "children": children}}, handle, default_flow_style=False)
@@ -200,7 +202,9 @@ def main(argv=None):
             runs = []
             for attempt in range(args.repeat):
                 base = os.path.join(workdir, "n{0}-run{1}".format(size, attempt))
-                inventory_dir = os.path.join(base, "inventory")
+                # Two levels down, so example paths like {{ inventory_dir }}/../../build/...
+                # (generated passwords, outside-side files) stay inside this run's directory.
+                inventory_dir = os.path.join(base, "fleet", "inventory")
                 os.makedirs(inventory_dir)
                 inventory = write_inventory(inventory_dir, size)
                 render_dir = os.path.join(base, "rendered")
