@@ -225,8 +225,10 @@ ARGUMENT_SPEC = dict(
     scheme=dict(type="str", default=DEFAULT_SCHEME, choices=list(SCHEMES)),
     cost=dict(type="int"),
     format=dict(type="str", default="auth-file", choices=list(FORMATS)),
-    min_password_length=dict(type="int", default=DEFAULT_MIN_PASSWORD_LENGTH),
-    current_secret=dict(type="dict"),
+    min_password_length=dict(type="int", default=DEFAULT_MIN_PASSWORD_LENGTH, no_log=False),
+    # Hashes, not passwords; no_log here would make AnsibleModule mask the unchanged
+    # base64 values in the returned Secret and break it. The role's task is no_log.
+    current_secret=dict(type="dict", no_log=False),
     current_secret_file=dict(type="path"),
     current_content=dict(type="str", no_log=True),
     component=dict(type="str", default="htpasswd_secret"),
@@ -268,7 +270,7 @@ def build(params, check_mode=False):
     changed = (
         current_order is None
         or bool(changed_users or removed_users)
-        or current_order != [username for username, _ in entries]
+        or current_order != [entry[0] for entry in entries]
         or current_format != secret_format
     )
     manifest = secret_manifest(name, namespace, entries, secret_format, params.get("component") or "htpasswd_secret")

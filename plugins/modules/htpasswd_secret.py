@@ -27,7 +27,7 @@ description:
     ingress CPU per request; see the role README of C(prometheus_external_access) for
     measured figures per scheme and cost.
 author:
-  - k8s_monitoring.prometheus contributors
+  - k8s_monitoring.prometheus contributors (@k8s-monitoring)
 requirements:
   - libpass (imported as passlib) and bcrypt on the controller
 options:
@@ -97,8 +97,10 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Builds the same result; the module never changes anything itself.
   diff_mode:
     support: none
+    description: The module changes nothing; the files or objects built from its result show their diff where they are written.
 """
 
 EXAMPLES = r"""

@@ -22,7 +22,7 @@ description:
   - Every bad input fails with a message naming the role variable. Never contacts a cluster; runs on the
     controller as an action plugin.
 author:
-  - k8s_monitoring.prometheus contributors
+  - k8s_monitoring.prometheus contributors (@k8s-monitoring)
 options:
   platform:
     description: 'Preset: C(deckhouse) (namespace C(d8-monitoring), Service C(prometheus) port C(https), HTTPS backend,
@@ -225,8 +225,10 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Builds the same result; the module never changes anything itself.
   diff_mode:
     support: none
+    description: The module changes nothing; the files or objects built from its result show their diff where they are written.
 notes:
   - Used by the C(k8s_monitoring.prometheus.prometheus_external_access) role; see its README.
 """
