@@ -36,7 +36,7 @@ WORLD = os.path.join(REPO, "tests", "integration", "data", "network_policies", "
 
 def timed(function, repeat):
     samples = []
-    for _ in range(repeat):
+    for dummy in range(repeat):
         start = time.perf_counter()
         function()
         samples.append(time.perf_counter() - start)

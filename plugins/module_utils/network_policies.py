@@ -459,9 +459,9 @@ def live_findings(policies, pods):
             for port in rule.get("ports") or []:
                 value, protocol = port.get("port"), port.get("protocol", "TCP")
                 if isinstance(value, int):
-                    ok = any(number == value and proto == protocol for number, _, proto in declared)
+                    ok = any(number == value and proto == protocol for number, dummy, proto in declared)
                 else:
-                    ok = any(pname == value and proto == protocol for _, pname, proto in declared)
+                    ok = any(pname == value and proto == protocol for dummy, pname, proto in declared)
                 if not ok:
                     exposed = sorted(set("{0}/{1}{2}".format(n, proto, " ({0})".format(pn) if pn else "")
                                          for n, pn, proto in declared if n is not None))
@@ -491,7 +491,7 @@ def cni_finding(daemonsets):
     for namespace, name in names:
         if name in ENFORCING_CNI_DAEMONSETS or namespace in ENFORCING_CNI_NAMESPACES:
             return None
-    seen = sorted(set(label for _, n in names for key, label in NON_ENFORCING_CNI_DAEMONSETS.items()
+    seen = sorted(set(label for dummy, n in names for key, label in NON_ENFORCING_CNI_DAEMONSETS.items()
                       if n == key or n.startswith(key + "-")))
     found = " Found {0}, which does not enforce them.".format(", ".join(seen)) if seen else ""
     return ("No DaemonSet of a CNI known to enforce NetworkPolicies (Calico, Cilium, Antrea, kube-router, "

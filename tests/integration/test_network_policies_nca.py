@@ -65,7 +65,7 @@ def _parse_connection(text):
         if match.group("ports"):
             ports = set()
             for part in match.group("ports").split(","):
-                low, _, high = part.strip().partition("-")
+                low, dummy, high = part.strip().partition("-")
                 ports.update(range(int(low), int(high or low) + 1))
         for protocol in match.group("protocols").split(","):
             current = allowed.setdefault(protocol.strip(), set())
@@ -103,7 +103,7 @@ class Analysis:
 
 
 def _finished(process, timeout=120):
-    stdout, _ = process.communicate(timeout=timeout)
+    stdout = process.communicate(timeout=timeout)[0]
     return subprocess.CompletedProcess(process.args, process.returncode, stdout)
 
 
@@ -304,7 +304,7 @@ def test_preset_ports_are_container_ports_of_the_world(preset):
 
 # Components each world has the pods for.
 PRESET_COMPONENTS = {
-    "kube-prometheus-stack": [c for c in network_policies.COMPONENTS],
+    "kube-prometheus-stack": list(network_policies.COMPONENTS),
     "verrazzano": ["node_exporter", "kube_state_metrics", "operator", "prometheus_self", "prometheus_ui",
                    "grafana_ui", "default_deny"],
     "deckhouse": ["node_exporter", "kube_state_metrics", "operator", "prometheus_self", "grafana_datasource",
