@@ -128,7 +128,7 @@ def run(params, http=request, sleep=time.sleep, clock=time.monotonic):
             break
         sleep(min(params.get("wait_interval") or 0, max(0.0, deadline - clock())))
     outcome = dict(changed=False, result_type=result_type, result=result or [],
-                   values=sample_values(result_type, result), matched=done, polls=polls)
+                   sample_values=sample_values(result_type, result), matched=done, polls=polls)
     if params.get("wait") and not done:
         want = ("an empty result" if params.get("wait_for") == "empty"
                 else "the value {0}".format(params["expected_value"]) if params.get("expected_value") is not None

@@ -25,9 +25,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import hashlib
+import json
 import re
-
-import yaml
 
 from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import ownership, validation
 from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.validation import ValidationError
@@ -78,8 +77,9 @@ ARGUMENT_SPEC = dict(
         username=dict(type="str", required=True),
         password_hash=dict(type="str", required=True, no_log=True),
     )),
-    scrape_basic_auth_secret=dict(type="str"),
-    tls_secret=dict(type="str"),
+    # Names of Secrets, not secrets: nothing to hide.
+    scrape_basic_auth_secret=dict(type="str", no_log=False),
+    tls_secret=dict(type="str", no_log=False),
     node_selector=dict(type="dict", default={}),
     tolerations=dict(type="list", elements="dict", default=[]),
     deckhouse_settings_version=dict(type="int", default=1),
@@ -376,7 +376,8 @@ def build(params, check_mode=False):
     else:
         _check_plain(params)
         config = web_config(params)
-        config_text = yaml.safe_dump(config, default_flow_style=False, sort_keys=True) if config else None
+        # JSON is YAML too, and keeps the builder free of a PyYAML dependency on managed nodes.
+        config_text = json.dumps(config, indent=2, sort_keys=True) + "\n" if config else None
         manifests = []
         for index, instance in enumerate(instances):
             manifests.extend(build_instance(params, instance, index, config_text))

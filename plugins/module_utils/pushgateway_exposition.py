@@ -246,4 +246,4 @@ def predict(current, wanted, method):
 
 
 def series_count(canonical_group):
-    return sum(len(samples) for _, _, samples in canonical_group.values())
+    return sum(len(family[2]) for family in canonical_group.values())

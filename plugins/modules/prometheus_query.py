@@ -22,7 +22,7 @@ description:
   - Connection errors, time-outs and 5xx answers are retried with back-off; a
     rejected query (4xx) fails at once with Prometheus's own error text.
 author:
-  - k8s_monitoring.prometheus contributors
+  - k8s_monitoring.prometheus contributors (@k8s-monitoring)
 options:
   url:
     description: Base URL of Prometheus (the API is below C(/api/v1/)), for example C(https://prometheus.example.com).
@@ -95,8 +95,10 @@ options:
     default: 30.0
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 seealso:
   - module: k8s_monitoring.prometheus.pushgateway_metrics
@@ -132,7 +134,7 @@ result:
   returned: success
   type: raw
   sample: [{"metric": {"__name__": "up", "job": "pushgateway"}, "value": [1795345324.243, "1"]}]
-values:
+sample_values:
   description: The sample values of the result, as strings.
   returned: success
   type: list

@@ -16,7 +16,7 @@ description:
   - Builder of the C(pushgateway) role; validates the inputs and returns manifests,
     never contacts a cluster. Runs on the controller as an action plugin.
   - O(preset=deckhouse) builds the C(prometheus-pushgateway) ModuleConfig. The role
-    owns C(spec.settings.instances): the list is replaced as a whole, so removing
+    owns C(spec.settings.instances) - the list is replaced as a whole, so removing
     an instance from O(instances) removes it from the cluster.
   - O(preset=plain) builds, per instance, a Deployment (one replica, non-root, read-only
     root filesystem), a Service on port 9091, a ServiceMonitor and optionally a
@@ -25,7 +25,7 @@ description:
   - Private keys and plain-text passwords are never inputs; TLS material and scrape
     credentials are names of Secrets that already exist in the cluster.
 author:
-  - k8s_monitoring.prometheus contributors
+  - k8s_monitoring.prometheus contributors (@k8s-monitoring)
 options:
   state:
     description: C(absent) is passed through; the manifests role then removes everything the role made.
@@ -162,8 +162,10 @@ options:
     default: 1
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 """
 

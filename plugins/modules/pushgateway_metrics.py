@@ -31,7 +31,7 @@ description:
     back-off (O(retries), O(retry_delay)); 4xx answers are never retried and the
     Pushgateway's own message is part of the failure.
 author:
-  - k8s_monitoring.prometheus contributors
+  - k8s_monitoring.prometheus contributors (@k8s-monitoring)
 requirements:
   - prometheus_client
 options:
@@ -139,8 +139,10 @@ options:
     default: 30.0
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
 notes:
   - Skipping an unchanged push means C(push_time_seconds) is not refreshed; set

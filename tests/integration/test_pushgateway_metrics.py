@@ -308,7 +308,7 @@ def test_through_ansible_check_mode_idempotency_and_no_log(stack, auth_gateway):
     assert "it_ans_total 8" in results["check changed"]["diff"]["after"]
     assert results["post same"]["changed"] is False
     assert results["check delete"]["changed"] is True
-    assert results["query in check mode"]["values"] == ["7"]
+    assert results["query in check mode"]["sample_values"] == ["7"]
     assert results["bad text"]["failed"] and "Invalid labels" in results["bad text"]["msg"]
     stored = group(pushgateway, {"job": "ansible", "instance": ""})
     assert stored["it_ans_total"]["metrics"][0]["value"] == "7"  # neither check-mode task sent anything

@@ -53,7 +53,7 @@ class Clock:
 def test_single_query_returns_the_vector():
     answers = Answers(vector("1"))
     result = pq.run(params(query='m{a="b c"}'), http=answers)
-    assert result["values"] == ["1"] and result["result_type"] == "vector" and result["changed"] is False
+    assert result["sample_values"] == ["1"] and result["result_type"] == "vector" and result["changed"] is False
     assert answers.forms == ["query=m%7Ba%3D%22b+c%22%7D"]
 
 
@@ -91,7 +91,7 @@ def test_rejected_query_shows_prometheus_error_text():
 
 def test_scalar_results():
     answer = {"status": "success", "data": {"resultType": "scalar", "result": [1.0, "2"]}}
-    assert pq.run(params(query="1+1"), http=Answers(answer))["values"] == ["2"]
+    assert pq.run(params(query="1+1"), http=Answers(answer))["sample_values"] == ["2"]
 
 
 def test_expected_value_and_empty_contradict():

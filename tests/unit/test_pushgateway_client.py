@@ -234,8 +234,8 @@ def test_bad_options_fail_before_any_request(overrides, message):
 
 
 def test_secrets_never_in_messages():
-    gateway = FakeGateway([], fail=HTTPRequestError("PUT http://pg:9091/metrics/job/backup failed: HTTP 401",
-                                                   status=401, body="Unauthorized"))
+    refusal = HTTPRequestError("PUT http://pg:9091/metrics/job/backup failed: HTTP 401", status=401, body="Unauthorized")
+    gateway = FakeGateway([], fail=refusal)
     with pytest.raises(PushError) as err:
         run(params(url_username="u", url_password="s3cret-pass", metrics=[{"name": "a", "value": 1}]),
             check_mode=False, http=gateway)
