@@ -233,6 +233,7 @@ ARGUMENT_SPEC = dict(
     current_content=dict(type="str", no_log=True),
     component=dict(type="str", default="htpasswd_secret"),
     variable_name=dict(type="str", default="users"),
+    validate_only=dict(type="bool", default=False),
 )
 
 
@@ -254,6 +255,8 @@ def build(params, check_mode=False):
         raise ValidationError("min_password_length", "expected a positive integer", min_length)
     users = params.get("users")
     validate_users(users, scheme, min_length, variable)
+    if params.get("validate_only"):
+        return {"changed": False}
 
     current_format = secret_format
     if params.get("current_content") is not None:

@@ -447,6 +447,7 @@ ARGUMENT_SPEC = dict(
     federation_match=dict(type="list", elements="str", default=['{job=~".+"}']),
     federation_scrape_interval=dict(type="str", default="60s"),
     federation_labels=dict(type="dict", default={}),
+    validate_only=dict(type="bool", default=False),
 )
 
 
@@ -457,6 +458,10 @@ def build(params, check_mode=False):
         if name not in params:
             params[name] = spec.get("default")
     validate(params)
+    if params.get("validate_only"):
+        # Everything checked that needs no live state; the role runs this before any API call or file write.
+        federation_job(params)
+        return {"changed": False, "namespace": params["namespace"]}
     render_mode = params.get("mode") == "render"
     warnings = [WARN_BASIC_AUTH]
     if not params["allowlist"]:

@@ -94,6 +94,10 @@ options:
     description: Name used for O(users) in error messages, for example the calling role's variable.
     type: str
     default: users
+  validate_only:
+    description: Only check the inputs (before the caller reads any live state); returns nothing else.
+    type: bool
+    default: false
 attributes:
   check_mode:
     support: full

@@ -221,7 +221,11 @@ options:
     description: Labels added to the federated target (for example C(cluster)).
     type: dict
     default: {}
-
+  validate_only:
+    description: Only check the inputs that need no live state (the role runs this before any API call or file
+      write); returns RV(namespace) only.
+    type: bool
+    default: false
 attributes:
   check_mode:
     support: full

@@ -193,7 +193,7 @@ def test_role_files_agree_with_the_builder():
         else:
             assert "default" not in option, name
     # every builder option the role can set has a role variable of the same name
-    internal = {"mode", "proxy_ssl_secret_keys", "proxy_ssl_source"}
+    internal = {"mode", "proxy_ssl_secret_keys", "proxy_ssl_source", "validate_only"}
     for name in pea.ARGUMENT_SPEC:
         if name not in internal:
             assert "prometheus_external_access_" + name in options, name
