@@ -252,16 +252,12 @@ def test_kps_denies(kps_default_deny, src, dst, port, protocol):
 
 
 def test_kps_without_default_deny_leaves_unlisted_pods_open(tmp_path):
-    analysis = analyze(build(preset="kube-prometheus-stack"), world("kube-prometheus-stack"), tmp_path)
-    analysis.assert_clean()
-    assert analysis.allows(KPS["team_a"], KPS["blackbox"], 9115)
-    assert not analysis.allows(KPS["team_a"], KPS["node_exporter"], 9100)
-
-
-def test_kps_telemetry_port_opens_only_when_asked(tmp_path):
     analysis = analyze(build(preset="kube-prometheus-stack", kube_state_metrics_telemetry=True),
                        world("kube-prometheus-stack"), tmp_path)
     analysis.assert_clean()
+    assert analysis.allows(KPS["team_a"], KPS["blackbox"], 9115)
+    assert not analysis.allows(KPS["team_a"], KPS["node_exporter"], 9100)
+    # The telemetry port opens for Prometheus only, and only when asked (denied in kps_default_deny).
     assert analysis.allows(KPS["prometheus"], KPS["kube_state_metrics"], 8081)
     assert not analysis.allows(KPS["team_a"], KPS["kube_state_metrics"], 8081)
 
