@@ -93,6 +93,8 @@ def test_definition_is_version_3_with_pinned_core_and_runner(definition):
 def test_containerfile_uses_the_requirements_and_installs_the_collection(build_context, definition):
     containerfile = (build_context / "Containerfile").read_text()
     assert 'ARG EE_BASE_IMAGE="{0}"'.format(definition["images"]["base_image"]["name"]) in containerfile
+    assert 'ARG PYCMD="/usr/bin/python3"' in containerfile
+    assert 'ARG PYPKG="python3 python3-pip"' in containerfile
     assert 'ARG ANSIBLE_INSTALL_REFS="ansible-core==' in containerfile
     assert "ansible-runner==" in containerfile
     assert "COPY _build/requirements.txt requirements.txt" in containerfile
