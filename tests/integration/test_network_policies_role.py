@@ -118,7 +118,7 @@ def test_apply_mode_without_a_cluster_stops_at_the_preflight(playbook, tmp_path)
     env = {"KUBECONFIG": str(tmp_path / "missing"), "HOME": str(tmp_path)}
     result = run(playbook, tmp_path / "out", check=False, mode="apply", env=env)
     assert result.returncode != 0
-    assert "Could not read pods or DaemonSets" in result.stdout
+    assert "Could not read pods and DaemonSets" in result.stdout
     assert "Nothing was changed" in result.stdout
     assert not (tmp_path / "out").exists()
 
