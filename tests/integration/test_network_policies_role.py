@@ -1,9 +1,14 @@
 """The network_policies role through ansible-playbook: render mode, idempotency, check
 mode, pruning of switched-off components, removal, rejection of bad input before any
-cluster access, and apply mode up to the point where a cluster is needed."""
+cluster access, and apply mode up to the point where a cluster is needed: the apply-mode
+live checks read pods and DaemonSets with kubernetes.core.k8s_info from a read-only
+stand-in for the API (no API server can run on this machine)."""
 
+import json
 import pathlib
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import yaml
@@ -22,6 +27,7 @@ PLAY = """
         name: k8s_monitoring.prometheus.network_policies
 """
 PREFIX = "network_policies/monitoring.networkpolicy.k8s-monitoring-"
+DATA = pathlib.Path(__file__).resolve().parent / "data" / "network_policies"
 
 
 @pytest.fixture()
@@ -127,3 +133,110 @@ def test_apply_mode_pruning_needs_a_cluster():
     pytest.skip("apply-mode pruning of switched-off policies (prune_owned against a live API server) cannot run "
                 "here: no Kubernetes API server on this machine. Render-mode pruning is tested above, and "
                 "prune_owned's selection logic in the shared ownership tests.")
+
+
+class _ReadOnlyApi(BaseHTTPRequestHandler):
+    """Just enough of the Kubernetes API for kubernetes.core.k8s_info: discovery, and the
+    pods and DaemonSets of a described world. Every write is refused (403)."""
+
+    routes = {}
+    pods = []
+    requests = []
+
+    def _send(self, code, body):
+        data = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        path = self.path.split("?")[0]
+        self.requests.append("GET " + path)
+        parts = path.strip("/").split("/")
+        if path in self.routes:
+            return self._send(200, self.routes[path])
+        if len(parts) == 5 and parts[:3] == ["api", "v1", "namespaces"] and parts[4] == "pods":
+            items = [p for p in self.pods if p["metadata"]["namespace"] == parts[3]]
+            return self._send(200, {"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": items})
+        return self._send(404, {"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 404, "reason": "NotFound"})
+
+    def _refuse(self):
+        self.requests.append("{0} {1}".format(self.command, self.path.split("?")[0]))
+        self._send(403, {"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 403, "reason": "Forbidden",
+                         "message": "read-only test API"})
+
+    do_PATCH = do_POST = do_PUT = do_DELETE = _refuse
+
+    def log_message(self, *args):
+        pass
+
+
+def _resources(group_version, *resources):
+    return {"kind": "APIResourceList", "groupVersion": group_version,
+            "resources": [{"name": name, "singularName": "", "namespaced": True, "kind": kind, "verbs": ["get", "list"]}
+                          for name, kind in resources]}
+
+
+def _group(name):
+    version = {"groupVersion": name + "/v1", "version": "v1"}
+    return {"name": name, "versions": [version], "preferredVersion": version}
+
+
+@pytest.fixture()
+def read_only_api(tmp_path):
+    world = yaml.safe_load((DATA / "worlds" / "kube-prometheus-stack.yaml").read_text())
+    handler = type("Api", (_ReadOnlyApi,), {
+        "pods": [item for item in world["items"] if item["kind"] == "Pod"],
+        "requests": [],
+        "routes": {
+            "/version": {"major": "1", "minor": "33", "gitVersion": "v1.33.0"},
+            "/api": {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []},
+            "/apis": {"kind": "APIGroupList", "apiVersion": "v1", "groups": [_group("apps"), _group("networking.k8s.io")]},
+            "/api/v1": _resources("v1", ("pods", "Pod")),
+            "/apis/apps/v1": _resources("apps/v1", ("daemonsets", "DaemonSet")),
+            "/apis/networking.k8s.io/v1": _resources("networking.k8s.io/v1", ("networkpolicies", "NetworkPolicy")),
+            "/apis/apps/v1/daemonsets": {"kind": "DaemonSetList", "apiVersion": "apps/v1", "metadata": {}, "items": [
+                {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "kube-flannel-ds", "namespace": "kube-flannel"}},
+                {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "kube-proxy", "namespace": "kube-system"}}]},
+        },
+    })
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "test",
+        "clusters": [{"name": "test", "cluster": {"server": "http://127.0.0.1:{0}".format(server.server_port)}}],
+        "users": [{"name": "test", "user": {"token": "example-token-not-secret"}}],
+        "contexts": [{"name": "test", "context": {"cluster": "test", "user": "test"}}]}))
+    try:
+        yield kubeconfig, handler.requests
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def test_apply_mode_live_checks_read_pods_and_daemonsets_and_warn(playbook, tmp_path, read_only_api):
+    """kubernetes.core.k8s_info against a read-only stand-in API serving the kube-prometheus-stack
+    world: the role's tasks hand the live pods and DaemonSets to the builder, which warns about the
+    Service port 443, host-network node-exporter and Flannel. No real API server runs here, so
+    the apply that follows is refused; what is checked is the read-and-compare wiring."""
+    kubeconfig, requests = read_only_api
+    result = run(playbook, tmp_path / "out", check=False, mode="apply", env={"HOME": str(tmp_path)},
+                 k8s_monitoring_kubeconfig=str(kubeconfig),
+                 network_policies_workloads={"operator": {"ports": {"https": 443}}},
+                 network_policies_api_server_cidrs=["10.0.0.0/24"])
+    output = " ".join(result.stdout.split())
+    assert "GET /api/v1/namespaces/monitoring/pods" in requests
+    assert "GET /apis/apps/v1/daemonsets" in requests
+    assert "k8s-monitoring-allow-prometheus-to-operator allows 443/TCP" in output
+    assert "expose 10250/TCP (https)" in output
+    assert "hostNetwork: true (kube-prometheus-stack-prometheus-node-exporter-x7k2p)" in output
+    assert "Found Flannel, which does not enforce them" in output
+    assert "selects no running pod" not in output
+    assert "Could not read" not in output
+    assert result.returncode != 0  # the stand-in refuses the apply
+    assert all(r.startswith("GET ") or r.startswith("PATCH /apis/networking.k8s.io/") for r in requests)
