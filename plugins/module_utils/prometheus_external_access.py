@@ -15,6 +15,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import re
+
+try:
+    from urllib.parse import urlparse
+except ImportError:  # Python 2 is not supported; sanity imports this file there
+    from urlparse import urlparse
 
 from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import ownership, validation
 from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.validation import ValidationError
@@ -25,6 +31,8 @@ ANNOTATION = "nginx.ingress.kubernetes.io/"
 PLATFORMS = ("deckhouse", "kube_prometheus_stack", "generic")
 CLIENT_CERT_MODES = ("controller_files", "secret", "none")
 PROXY_SSL_KEYS = ("tls.crt", "tls.key", "ca.crt")
+JOB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
+PROMETHEUS_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 
 PRESETS = {
     "deckhouse": {
@@ -342,11 +350,24 @@ def validate(params):
                                   "controller allows snippets", mode)
         _validate_file_path(PREFIX + "controller_client_cert_path", params["controller_client_cert_path"])
         _validate_file_path(PREFIX + "controller_client_key_path", params["controller_client_key_path"])
-    if mode == "secret":
-        validation.dns1123_subdomain(PREFIX + "proxy_ssl_secret_name", _require(params, "proxy_ssl_secret_name"))
-        if params.get("proxy_ssl_name"):
-            validation.hostname(PREFIX + "proxy_ssl_name", params["proxy_ssl_name"])
-        validation.dns1123_label(PREFIX + "deckhouse_controller", params["deckhouse_controller"])
+    validation.dns1123_subdomain(PREFIX + "proxy_ssl_secret_name", _require(params, "proxy_ssl_secret_name"))
+    if params.get("proxy_ssl_name"):
+        validation.hostname(PREFIX + "proxy_ssl_name", params["proxy_ssl_name"])
+    validation.dns1123_label(PREFIX + "deckhouse_controller", params["deckhouse_controller"])
+    for name in ("grafana_url", "probe_url"):
+        if params.get(name) is not None:
+            http_url(PREFIX + name, params[name])
+    if params.get("federation_job_name") is not None and not JOB_NAME.match(str(params["federation_job_name"])):
+        raise ValidationError(PREFIX + "federation_job_name", "expected letters, digits, '_', '.', ':' and '-', "
+                                                              "starting with a letter or digit",
+                              params["federation_job_name"])
+
+
+def http_url(variable, value):
+    parsed = urlparse(value) if isinstance(value, str) else None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.netloc or any(c.isspace() for c in value):
+        raise ValidationError(variable, "expected an http:// or https:// URL", value)
+    return value
 
 
 def grafana_datasource(params):
@@ -395,8 +416,12 @@ def federation_job(params):
         job["tls_config"]["ca_file"] = params["federation_ca_file"]
     if params.get("federation_labels"):
         labels = params["federation_labels"]
-        for key in labels:
-            validation.label_key("{0}federation_labels.{1}".format(PREFIX, key), key)
+        for key, value in labels.items():
+            variable = "{0}federation_labels.{1}".format(PREFIX, key)
+            if not PROMETHEUS_LABEL_NAME.match(str(key)) or str(key).startswith("__"):
+                raise ValidationError(variable, "expected a Prometheus label name: letters, digits and '_', not "
+                                                "starting with a digit or '__'", key)
+            validation.label_value(variable, str(value))
         job["static_configs"][0]["labels"] = dict((k, str(v)) for k, v in labels.items())
     return job
 
@@ -447,6 +472,8 @@ ARGUMENT_SPEC = dict(
     federation_match=dict(type="list", elements="str", default=['{job=~".+"}']),
     federation_scrape_interval=dict(type="str", default="60s"),
     federation_labels=dict(type="dict", default={}),
+    grafana_url=dict(type="str"),
+    probe_url=dict(type="str"),
     validate_only=dict(type="bool", default=False),
 )
 

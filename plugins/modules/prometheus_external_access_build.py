@@ -221,6 +221,12 @@ options:
     description: Labels added to the federated target (for example C(cluster)).
     type: dict
     default: {}
+  grafana_url:
+    description: Grafana URL the role will call (checked only; the Grafana API call is the role's).
+    type: str
+  probe_url:
+    description: URL the role's probe will request (checked only).
+    type: str
   validate_only:
     description: Only check the inputs that need no live state (the role runs this before any API call or file
       write); returns RV(namespace) only.

@@ -140,6 +140,12 @@ def test_tls_secret_from_files_apply_only(tmp_path):
     (dict(controller_client_cert_path="/etc/x.crt; return 200"), "prometheus_external_access_controller_client_cert_path"),
     (dict(read_only_extra_paths=["api"]), "prometheus_external_access_read_only_extra_paths[0]"),
     (dict(federation_match=[]), "prometheus_external_access_federation_match"),
+    (dict(federation_job_name="-x"), "prometheus_external_access_federation_job_name"),
+    (dict(federation_labels={"cluster": "bad value!"}), "prometheus_external_access_federation_labels.cluster"),
+    (dict(federation_labels={"1x": "ok"}), "prometheus_external_access_federation_labels.1x"),
+    (dict(grafana_url="ftp://grafana.example.com"), "prometheus_external_access_grafana_url: expected an http"),
+    (dict(probe_url="not a url"), "prometheus_external_access_probe_url"),
+    (dict(proxy_ssl_name="Bad_Name"), "prometheus_external_access_proxy_ssl_name"),
 ])
 def test_bad_input_names_the_variable(overrides, fragment):
     base = params(platform="deckhouse")
@@ -193,7 +199,7 @@ def test_role_files_agree_with_the_builder():
         else:
             assert "default" not in option, name
     # every builder option the role can set has a role variable of the same name
-    internal = {"mode", "proxy_ssl_secret_keys", "proxy_ssl_source", "validate_only"}
+    internal = {"mode", "proxy_ssl_secret_keys", "proxy_ssl_source", "validate_only", "grafana_url", "probe_url"}
     for name in pea.ARGUMENT_SPEC:
         if name not in internal:
             assert "prometheus_external_access_" + name in options, name
