@@ -163,7 +163,7 @@ def run(params, check_mode, http=request, want_diff=False):
     group = read_group(params, key, http)
     current = {}
     if group is not None:
-        current = exposition.canonical(exposition.parse(exposition.group_text_from_api(group), "current group"), key)
+        current = exposition.canonical_from_api(group, key)
     result["series_before"] = exposition.series_count(current)
 
     if params["state"] == "absent":

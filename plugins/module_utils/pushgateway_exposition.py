@@ -236,6 +236,41 @@ def group_text_from_api(group):
     return write_families(families)
 
 
+# prometheus_client's parser reports untyped families as "unknown".
+PARSER_TYPES = {"gauge": "gauge", "counter": "counter", "untyped": "unknown", "histogram": "histogram",
+                "summary": "summary"}
+
+
+def canonical_from_api(group, grouping_key):
+    """:func:`canonical` of a group read from ``/api/v1/metrics``, without a text round trip.
+
+    Gives the same result as ``canonical(parse(group_text_from_api(group)))`` (a unit test
+    holds the two together) at a fraction of the cost: prometheus_client's parser is the
+    slow part of an unchanged push of many series. Counter names follow the parser:
+    family without ``_total``, sample with it.
+    """
+    result = {}
+    for name in group:
+        entry = group[name]
+        if name in ("labels", "last_push_successful") or name in GATEWAY_METRICS or not isinstance(entry, dict):
+            continue
+        mtype = (entry.get("type") or "untyped").lower()
+        family = name
+        if mtype == "counter":
+            family = name[:-len("_total")] if name.endswith("_total") else name
+        samples = set()
+        for metric in entry.get("metrics") or []:
+            for sample_name, labels, value in _json_samples(name, mtype, metric):
+                if mtype == "counter":
+                    sample_name = family + "_total"
+                key = tuple(sorted((k, _canonical_label_value(k, v)) for k, v in labels.items()
+                                   if v != "" and k not in grouping_key))
+                samples.add((sample_name, key, format_value(value)))
+        if samples:
+            result[family] = (PARSER_TYPES.get(mtype, mtype), entry.get("help") or "", frozenset(samples))
+    return result
+
+
 def predict(current, wanted, method):
     """The group's canonical content after a push: PUT replaces it, POST replaces same-named families."""
     if method == "put":

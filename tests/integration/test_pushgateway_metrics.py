@@ -30,7 +30,7 @@ NASTY = {
     "empty": "",
     "unicode": "Grüße, 東京 ✓",
 }
-FAST_RETRIES = {"retries": 2, "retry_delay": 0.1, "retry_max_delay": 0.2, "timeout": 2}
+FAST_RETRIES = {"retries": 2, "retry_delay": 0.1, "retry_max_delay": 0.2, "timeout": 15}
 
 
 def spec_params(spec, args):
@@ -99,7 +99,7 @@ def family_names(entry):
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("pushgateway")
-    pushgateway = start_pushgateway(str(workdir / "pg"))
+    pushgateway = isolated_pushgateway(workdir / "pg")
     target = pushgateway.url.split("://")[1]
     config = {
         "global": {"scrape_interval": "1s", "scrape_timeout": "1s"},
@@ -116,6 +116,19 @@ def stack(tmp_path_factory):
     yield pushgateway, prometheus
     prometheus.stop()
     pushgateway.stop()
+
+
+def isolated_pushgateway(workdir, **kwargs):
+    """A Pushgateway whose persistence file is its own.
+
+    Debian builds default ``--persistence.file`` to /var/lib/prometheus/pushgateway.data,
+    so every Pushgateway started on the machine would load (and at exit write) the
+    groups of every other one.
+    """
+    workdir = str(workdir)
+    os.makedirs(workdir, exist_ok=True)
+    return start_pushgateway(workdir, extra_args=["--persistence.file=" + os.path.join(workdir, "pushgateway.data")],
+                             **kwargs)
 
 
 def push_args(pushgateway, **extra):
@@ -246,7 +259,7 @@ def test_400_shows_the_gateways_message_without_retry(stack):
 
 
 def test_stopped_gateway_gives_bounded_retries_then_one_error(tmp_path):
-    stopped = start_pushgateway(str(tmp_path))
+    stopped = isolated_pushgateway(tmp_path)
     url = stopped.url
     stopped.stop()
     started = time.monotonic()
@@ -269,7 +282,7 @@ def test_query_rejects_bad_promql_with_prometheus_message(stack):
 def auth_gateway(tmp_path_factory):
     from passlib.hash import bcrypt
     web_config = {"basic_auth_users": {"pusher": bcrypt.using(rounds=4, ident="2y").hash("it-s3cret-pw")}}
-    gateway = start_pushgateway(str(tmp_path_factory.mktemp("pg-auth")), web_config=web_config)
+    gateway = isolated_pushgateway(tmp_path_factory.mktemp("pg-auth"), web_config=web_config)
     yield gateway
     gateway.stop()
 

@@ -143,8 +143,24 @@ SAME_TEXT = ('# HELP foo Some help\n# TYPE foo gauge\nfoo{a="x\\"y"} 3.14\n# TYP
 
 
 def canonical_current():
+    return expo.canonical_from_api(GROUP, {"job": "j", "instance": "i"})
+
+
+MORE_SHAPES = dict(GROUP, **{
+    "plain_counter": {"type": "COUNTER", "help": "a\\b\nc",
+                      "metrics": [{"labels": {"job": "j", "instance": "i", "x": "1"}, "value": "2"},
+                                  {"labels": {"job": "j", "instance": "i", "x": ""}, "value": "NaN"}]},
+    "u": {"type": "UNTYPED", "metrics": [{"labels": {"job": "j", "instance": "i"}, "value": "-Inf"}]},
+    "s": {"type": "SUMMARY", "metrics": [{"labels": {"job": "j", "instance": "i"}, "quantiles": {"0.5": "1", "0.99": "2"},
+                                          "count": "3", "sum": "4.5"}]},
+})
+
+
+def test_direct_canonical_form_matches_the_parser_round_trip():
     key = {"job": "j", "instance": "i"}
-    return expo.canonical(expo.parse(expo.group_text_from_api(GROUP)), key)
+    via_parser = expo.canonical(expo.parse(expo.group_text_from_api(MORE_SHAPES)), key)
+    assert expo.canonical_from_api(MORE_SHAPES, key) == via_parser
+    assert set(via_parser) == {"foo", "c", "h", "plain_counter", "u", "s"}
 
 
 def test_same_values_compare_equal_whatever_the_spelling():
