@@ -18,6 +18,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import socket
+import ssl
 import time
 
 from ansible.module_utils.common.text.converters import to_text
@@ -134,7 +135,12 @@ def request(params, method, url, data=None, headers=None, sleep=time.sleep):
             status, body = err.code, _error_body(err)
             reason = "HTTP {0}{1}".format(err.code, ": " + body if body else "")
         except (URLError, socket.timeout, socket.error, ConnectionError) as err:
-            reason = to_text(getattr(err, "reason", None) or err)
+            cause = getattr(err, "reason", None) or err
+            if isinstance(cause, ssl.SSLCertVerificationError):
+                # A certificate that does not verify will not verify on the next attempt either.
+                raise HTTPRequestError("{0} {1} failed TLS verification (not retried): {2}".format(
+                    method.upper(), url, to_text(cause)), attempts=attempt)
+            reason = to_text(cause)
         except Exception as err:
             if SSLValidationError is not None and isinstance(err, SSLValidationError):
                 raise HTTPRequestError("{0} {1} failed TLS verification: {2}".format(

@@ -295,6 +295,41 @@ def test_basic_auth_and_wrong_password(auth_gateway):
     assert err.details["status"] == 401 and err.details["attempts"] == 1 and "wrong-pw" not in str(err)
 
 
+@pytest.fixture(scope="module")
+def tls_gateway(tmp_path_factory):
+    """HTTPS with a client certificate required, as behind a mutual-TLS proxy."""
+    import ssl
+    from tests.integration.tls import TestCA, write_pair
+    directory = tmp_path_factory.mktemp("pg-tls")
+    ca = TestCA()
+    (directory / "ca.crt").write_text(ca.cert_pem)
+    server_cert, server_key = write_pair(directory, "server", ca.issue("pushgateway", dns_names=["localhost"]))
+    client_cert, client_key = write_pair(directory, "client", ca.issue("pusher", ip_addresses=(), client=True))
+    web_config = {"tls_server_config": {"cert_file": server_cert, "key_file": server_key,
+                                        "client_ca_file": str(directory / "ca.crt"),
+                                        "client_auth_type": "RequireAndVerifyClientCert"}}
+    context = ssl.create_default_context(cafile=str(directory / "ca.crt"))
+    context.load_cert_chain(client_cert, client_key)
+    gateway = isolated_pushgateway(directory / "pg", web_config=web_config, scheme="https", ssl_context=context)
+    yield gateway, str(directory / "ca.crt"), client_cert, client_key
+    gateway.stop()
+
+
+def test_tls_with_ca_bundle_and_client_certificate(tls_gateway):
+    gateway, ca_path, client_cert, client_key = tls_gateway
+    args = dict(url=gateway.url, job="tls", metrics=[{"name": "it_tls", "value": 1}], ca_path=ca_path,
+                client_cert=client_cert, client_key=client_key, **FAST_RETRIES)
+    assert push(**args)["changed"] is True
+    assert push(**args)["changed"] is False  # the GET of the current group went through TLS as well
+
+    unverified = push_error(**dict(args, ca_path=None, retries=3))
+    assert "failed TLS verification (not retried)" in str(unverified) and unverified.details["attempts"] == 1
+    assert push(**dict(args, ca_path=None, validate_certs=False, force=True))["changed"] is True
+
+    without_client_cert = push_error(**dict(args, client_cert=None, client_key=None, retries=0))
+    assert "Could not read the current groups" in str(without_client_cert)
+
+
 def test_through_ansible_check_mode_idempotency_and_no_log(stack, auth_gateway):
     """One play: what only Ansible itself can show."""
     pushgateway, prometheus = stack
