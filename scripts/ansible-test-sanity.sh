@@ -77,7 +77,7 @@ EOF
 }
 
 copy_collection() {
-    rm -rf "${DEST}"
+    rm -rf "${ROOT}/build/ansible_collections"  # also drops links to dependencies no longer listed
     mkdir -p "${DEST}"
     (
         cd "${ROOT}"
