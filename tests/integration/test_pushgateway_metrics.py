@@ -394,6 +394,10 @@ def test_push_and_delete_playbooks_verify_in_prometheus(stack):
     assert group(pushgateway, {"job": "awx-job", "instance": "runner-1", "team": "ops/db"}) is None
     assert not query(url=prometheus.url, query='it_awx_runs{job="awx-job"}')["result"]
 
+    checked = run_playbook(REPO / "playbooks" / "pushgateway_push.yml", "--check", extra_vars=extra)
+    assert "changed=1" in checked.stdout and "failed=0" in checked.stdout
+    assert group(pushgateway, {"job": "awx-job", "instance": "runner-1", "team": "ops/db"}) is None
+
     missing = dict(extra)
     del missing["pushgateway_push_job"]
     refused = run_playbook(REPO / "playbooks" / "pushgateway_push.yml", extra_vars=missing, check=False)
