@@ -391,7 +391,8 @@ def build(params, check_mode=False):
     return {
         "changed": False,
         "manifests": manifests,
-        "required_apis": [dict(a) for a in required],
+        # Removing needs no CRD: prune skips kinds the cluster does not serve.
+        "required_apis": [dict(a) for a in required] if params.get("state", "present") == "present" else [],
         # Both presets' kinds: switching preset removes what the other one made (prune skips unserved APIs).
         "prune_kinds": [dict(a) for a in PLAIN_KINDS + DECKHOUSE_KINDS],
         "urls": urls,

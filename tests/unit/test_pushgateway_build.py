@@ -191,7 +191,7 @@ def test_plain_text_password_is_not_echoed():
 
 def test_absent_needs_no_instances_and_prunes_both_presets():
     result = build(params(state="absent", instances=[]))
-    assert result["manifests"] == []
+    assert result["manifests"] == [] and result["required_apis"] == []
     kinds = set(k["kind"] for k in result["prune_kinds"])
     assert kinds == {"ModuleConfig", "Deployment", "Service", "ServiceMonitor", "PersistentVolumeClaim", "Secret"}
 
