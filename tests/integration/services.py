@@ -125,7 +125,9 @@ def start_prometheus(workdir, config, extra_args=(), web_config=None, port=None,
 def start_pushgateway(workdir, extra_args=(), port=None, web_config=None, scheme="http", ssl_context=None):
     port = port or free_port()
     os.makedirs(workdir, exist_ok=True)
-    args = [binary("pushgateway"), "--web.listen-address=127.0.0.1:{0}".format(port)]
+    # Debian's default --persistence.file is shared by every Pushgateway on the machine.
+    args = [binary("pushgateway"), "--web.listen-address=127.0.0.1:{0}".format(port),
+            "--persistence.file=" + os.path.join(workdir, "pushgateway.data")]
     if web_config is not None:
         web_path = os.path.join(workdir, "pushgateway-web.yml")
         with open(web_path, "w") as handle:
