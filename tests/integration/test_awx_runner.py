@@ -2,14 +2,16 @@
 extra vars from a file, and the Kubernetes bearer-token credential injected as
 K8S_AUTH_* environment variables. Job events are checked for status and leaks."""
 
+import base64
 import json
-import pathlib
 import shutil
+import urllib.request
 
 import ansible_runner
+import bcrypt
 import yaml
 
-from tests.integration.services import free_port
+from tests.integration.services import free_port, start_prometheus, start_pushgateway
 from tests.playbook import REPO, ansible_env
 
 TOKEN = "awx-injected-token-6f1d2c9e8b7a"
@@ -17,6 +19,7 @@ TOKEN = "awx-injected-token-6f1d2c9e8b7a"
 
 def private_data_dir(tmp_path, extravars, envvars, inventory):
     root = tmp_path / "pdd"
+    tmp_path.mkdir(parents=True, exist_ok=True)
     (root / "env").mkdir(parents=True)
     (root / "inventory").mkdir()
     (root / "env" / "extravars").write_text(yaml.safe_dump(extravars))
@@ -86,3 +89,48 @@ def test_apply_mode_with_unreachable_api_fails_with_one_sentence(tmp_path):
     message = failures[0]["event_data"]["res"]["msg"]
     assert "did not answer (connection refused)" in message and "Nothing was changed" in message
     assert TOKEN not in events_text(runner)
+
+
+def test_push_and_delete_playbooks_as_awx_job_templates(tmp_path):
+    """Survey-shaped extra vars (grouping as JSON text, metrics as a textarea), the
+    Pushgateway password from a credential, real Pushgateway (basic auth) and Prometheus."""
+    password = "pushgateway-survey-secret-93b1"
+    web_config = {"basic_auth_users": {"pusher": bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=5)).decode()}}
+    gateway = start_pushgateway(str(tmp_path / "pgw"), web_config=web_config)
+    try:
+        port = gateway.url.rsplit(":", 1)[1]
+        prometheus = start_prometheus(str(tmp_path / "prom"), {
+            "global": {"scrape_interval": "1s"},
+            "scrape_configs": [{"job_name": "pushgateway", "honor_labels": True,
+                                "basic_auth": {"username": "pusher", "password": password},
+                                "static_configs": [{"targets": ["127.0.0.1:" + port]}]}]})
+        try:
+            survey = {"pushgateway_push_url": gateway.url, "pushgateway_push_job": "awx-backup",
+                      "pushgateway_push_grouping": '{"site": "eu/west-1"}',
+                      "pushgateway_push_metrics_text": "# TYPE backup_ok gauge\nbackup_ok 1\n",
+                      "pushgateway_push_username": "pusher", "pushgateway_push_password": password,
+                      "pushgateway_verify_prometheus_url": prometheus.url, "pushgateway_verify_timeout": 60}
+            envvars = awx_envvars(tmp_path)
+            push = run(private_data_dir(tmp_path / "push", survey, envvars, {}), "playbooks/pushgateway_push.yml")
+            assert push.status == "successful", push.stdout.read()
+            groups = json.loads(urllib.request.urlopen(urllib.request.Request(
+                gateway.url + "/api/v1/metrics", headers={"Authorization": basic(password)}), timeout=10).read())
+            assert any(g["labels"].get("job") == "awx-backup" and g["labels"].get("site") == "eu/west-1"
+                       for g in groups["data"])
+
+            delete = run(private_data_dir(tmp_path / "delete", survey, envvars, {}), "playbooks/pushgateway_delete.yml")
+            assert delete.status == "successful", delete.stdout.read()
+            groups = json.loads(urllib.request.urlopen(urllib.request.Request(
+                gateway.url + "/api/v1/metrics", headers={"Authorization": basic(password)}), timeout=10).read())
+            assert not any(g["labels"].get("job") == "awx-backup" for g in groups["data"])
+            for runner in (push, delete):
+                assert password not in events_text(runner)
+                assert TOKEN not in events_text(runner)
+        finally:
+            prometheus.stop()
+    finally:
+        gateway.stop()
+
+
+def basic(password):
+    return "Basic " + base64.b64encode("pusher:{0}".format(password).encode()).decode()
