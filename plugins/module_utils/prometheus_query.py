@@ -79,6 +79,11 @@ def satisfied(params, result_type, result):
     return bool(values)
 
 
+def _is_rejection(err):
+    status = err.details.get("status")
+    return status is not None and 400 <= status < 500
+
+
 def query_once(params, http=request):
     """One instant query; returns (result_type, result, attempts)."""
     url = "{0}/api/v1/query".format(params["url"].rstrip("/"))
@@ -120,10 +125,20 @@ def run(params, http=request, sleep=time.sleep, clock=time.monotonic):
         raise QueryError("expected_value cannot be combined with wait_for=empty")
     deadline = clock() + (params.get("wait_timeout") or 0)
     polls = 0
+    result_type, result, last_error = None, None, None
     while True:
         polls += 1
-        result_type, result, attempts = query_once(params, http)
-        done = satisfied(params, result_type, result)
+        try:
+            result_type, result, _ = query_once(params, http)
+            last_error = None
+        except QueryError as err:
+            # While waiting, an unreachable, slow or failing Prometheus may come back
+            # (a restart, a rollout): keep polling until the deadline. A rejected query
+            # (4xx) will not get better and ends the wait at once.
+            if not params.get("wait") or _is_rejection(err):
+                raise
+            last_error = err
+        done = last_error is None and satisfied(params, result_type, result)
         if done or not params.get("wait") or clock() >= deadline:
             break
         sleep(min(params.get("wait_interval") or 0, max(0.0, deadline - clock())))
@@ -133,6 +148,7 @@ def run(params, http=request, sleep=time.sleep, clock=time.monotonic):
         want = ("an empty result" if params.get("wait_for") == "empty"
                 else "the value {0}".format(params["expected_value"]) if params.get("expected_value") is not None
                 else "a non-empty result")
-        raise QueryError("Query {0!r} did not return {1} within {2} s ({3} polls); last result: {4}".format(
-            params["query"], want, params.get("wait_timeout"), polls, json.dumps(result)[:1000]), **outcome)
+        last = "last error: {0}".format(last_error) if last_error else "last result: {0}".format(json.dumps(result)[:1000])
+        raise QueryError("Query {0!r} did not return {1} within {2} s ({3} polls); {4}".format(
+            params["query"], want, params.get("wait_timeout"), polls, last), **outcome)
     return outcome

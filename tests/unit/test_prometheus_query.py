@@ -97,3 +97,32 @@ def test_scalar_results():
 def test_expected_value_and_empty_contradict():
     with pytest.raises(pq.QueryError, match="expected_value cannot be combined"):
         pq.run(params(wait=True, wait_for="empty", expected_value=1), http=Answers(vector()))
+
+
+def test_wait_rides_out_an_unreachable_prometheus():
+    clock = Clock()
+    down = HTTPRequestError("POST http://prom:9090/api/v1/query failed: Connection refused", status=None)
+    answers = Answers(down, down, vector("1"))
+    result = pq.run(params(wait=True), http=answers, sleep=clock.sleep, clock=clock)
+    assert result["matched"] and result["polls"] == 3
+
+
+def test_wait_ends_at_its_limit_with_the_last_error():
+    clock = Clock()
+    down = HTTPRequestError("POST http://prom:9090/api/v1/query failed: Connection refused", status=None)
+    with pytest.raises(pq.QueryError, match=r"within 5.0 s \(6 polls\); last error: .*Connection refused"):
+        pq.run(params(wait=True), http=Answers(down), sleep=clock.sleep, clock=clock)
+
+
+def test_a_rejected_query_ends_the_wait_at_once():
+    clock = Clock()
+    rejected = HTTPRequestError("HTTP 400", status=400, body='{"error": "parse error"}')
+    with pytest.raises(pq.QueryError, match="rejected the query"):
+        pq.run(params(wait=True), http=Answers(rejected), sleep=clock.sleep, clock=clock)
+    assert clock.now == 0
+
+
+def test_without_wait_an_unreachable_prometheus_fails_at_once():
+    down = HTTPRequestError("Connection refused", status=None)
+    with pytest.raises(pq.QueryError, match="Connection refused"):
+        pq.run(params(), http=Answers(down))
