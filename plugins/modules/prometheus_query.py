@@ -36,7 +36,11 @@ options:
     description: Evaluation time (RFC 3339 or Unix timestamp); default is now.
     type: str
   wait:
-    description: Repeat the query until the condition of O(wait_for) / O(expected_value) holds.
+    description:
+      - Repeat the query until the condition of O(wait_for) / O(expected_value) holds.
+      - While waiting, connection errors, time-outs and 5xx answers do not end the wait
+        (Prometheus may be restarting); the wait ends at O(wait_timeout) naming the last error.
+        A rejected query (4xx) ends it at once.
     type: bool
     default: false
   wait_for:
