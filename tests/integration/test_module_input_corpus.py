@@ -50,7 +50,8 @@ def good_args(module, listener, tmp_path):
     api = {"host": "https://127.0.0.1:{0}".format(listener), "api_key": "corpus-token", "validate_certs": False}
     http = "http://127.0.0.1:{0}".format(listener)
     return copy.deepcopy({
-        "cluster_preflight": dict(api, required_apis=[{"api_version": "monitoring.coreos.com/v1", "kind": "PodMonitor"}]),
+        "cluster_preflight": dict(api, required_apis=[{"api_version": "monitoring.coreos.com/v1",
+                                                       "kind": "PodMonitor"}]),
         "prune_owned": dict(api, component="network_policies", namespaces=["monitoring"],
                             kinds=[{"api_version": "networking.k8s.io/v1", "kind": "NetworkPolicy"}]),
         "controller_files": {"files": [{"path": str(tmp_path / "writes" / "federation.yaml"), "content": "a: 1\n"}]},
@@ -69,7 +70,8 @@ def good_args(module, listener, tmp_path):
                                    "api_server_cidrs": ["10.0.0.0/24"],
                                    "pushers": [{"namespace": "batch", "pod_labels": {"app": "nightly-report"}}]},
         "prometheus_external_access_build": {"platform": "generic", "mode": "render", "host": "prometheus.example.com",
-                                             "namespace": "monitoring", "service_name": "prometheus", "service_port": 9090,
+                                             "namespace": "monitoring", "service_name": "prometheus",
+                                             "service_port": 9090,
                                              "allowlist": ["203.0.113.10/32"], "ingress_class": "nginx",
                                              "tls_secret_name": "prometheus-tls",
                                              "federation_labels": {"cluster": "prod"}},
@@ -78,7 +80,8 @@ def good_args(module, listener, tmp_path):
                               "basic_auth_users": [{"username": "pusher", "password_hash": "$2y$05$" + "a" * 53}],
                               "scrape_basic_auth_secret": "pushgateway-scrape"},
         "pushgateway_metrics": {"url": http, "job": "nightly", "grouping": {"instance": "batch-1"},
-                                "metrics": [{"name": "job_duration_seconds", "value": 1.5, "labels": {"stage": "load"}}],
+                                "metrics": [{"name": "job_duration_seconds", "value": 1.5,
+                                             "labels": {"stage": "load"}}],
                                 "retries": 0, "timeout": 2},
         "prometheus_query": {"url": http, "query": "up", "retries": 0, "timeout": 2},
     }[module])
@@ -384,9 +387,11 @@ def finding_outcomes(tmp_path_factory):
         return dict(pool.map(one, enumerate(sorted(KNOWN_FINDINGS))))
 
 
-@pytest.mark.parametrize("finding", [pytest.param(key, marks=pytest.mark.xfail(strict=True, reason=reason),
-                                                id="{0}.{1}: {2}".format(*key))
-                                   for key, reason in sorted(KNOWN_FINDINGS.items())])
+FINDING_PARAMS = [pytest.param(key, marks=pytest.mark.xfail(strict=True, reason=reason), id="{0}.{1}: {2}".format(*key))
+                  for key, reason in sorted(KNOWN_FINDINGS.items())]
+
+
+@pytest.mark.parametrize("finding", FINDING_PARAMS)
 def test_known_finding(finding, finding_outcomes):
     cases, problems, connections, written = finding_outcomes[finding]
     assert len(cases) == 1, "the finding's case is no longer generated: {0}".format(finding)
