@@ -230,7 +230,8 @@ def test_htpasswd_secret_module_at_vvv_with_diff(tmp_path, key_material):
     users = [{"username": "grafana", "password": "{{ probe_password }}"},
              {"username": "reader", "password": "x{{ probe_password }}"}]
     tasks = [{"name": "htpasswd {0}".format(scheme),
-              module: {"name": "basic-auth", "namespace": "monitoring", "users": users, "scheme": scheme, "format": fmt},
+              module: {"name": "basic-auth", "namespace": "monitoring", "users": users, "scheme": scheme,
+                       "format": fmt},
               "register": "auth_{0}".format(scheme)}
              for scheme, fmt in (("bcrypt", "auth-file"), ("apr1", "auth-map"), ("sha512", "auth-file"))]
     tasks.append({"name": "Write the registered results", "ansible.builtin.copy": {
@@ -310,10 +311,28 @@ def test_push_and_query_modules_use_the_secrets_on_the_wire_and_never_show_them(
          "register": "query_bearer", "ignore_errors": True},
         write_results_task(tmp_path / "results.json"),
     ]
+    # The Kubernetes modules take the token as api_key: their API is a listener that hangs up.
+    counter = ConnectionCounter()
+    api = {"host": "https://127.0.0.1:{0}".format(counter.port), "api_key": "{{ probe_token }}",
+           "validate_certs": False}
+    kinds = [{"api_version": "v1", "kind": "Secret"}]
+    tasks[-1:-1] = [
+        {"name": "preflight with a token",
+         "k8s_monitoring.prometheus.cluster_preflight": dict(api, required_apis=kinds),
+         "register": "preflight", "ignore_errors": True},
+        {"name": "prune with a token", "k8s_monitoring.prometheus.prune_owned": dict(
+            api, component="pushgateway", kinds=kinds), "register": "prune", "ignore_errors": True, "diff": True},
+    ]
+    tasks[-1]["vars"]["results"] = tasks[-1]["vars"]["results"].replace(
+        "} }}", ", 'preflight': preflight | default(None), 'prune': prune | default(None)} }}")
     playbook = tmp_path / "wire.yml"
     playbook.write_text(yaml.safe_dump(play(tasks), sort_keys=False))
-    run_scanned("push/query", playbook, "-vvv", "--diff", env={"HOME": str(tmp_path)}, timeout=300,
-                extra_vars={"probe_password": PASSWORD, "probe_token": TOKEN})
+    try:
+        run_scanned("push/query/api", playbook, "-vvv", "--diff", env={"HOME": str(tmp_path)}, timeout=300,
+                    extra_vars={"probe_password": PASSWORD, "probe_token": TOKEN})
+    finally:
+        counter.close()
+    assert counter.count >= 2  # both modules did try the API with the token
     text = (tmp_path / "results.json").read_text()
     SCANNER.runs += 1
     assert not SCANNER.scan("push/query results", text), SCANNER.leaks
@@ -326,6 +345,7 @@ def test_push_and_query_modules_use_the_secrets_on_the_wire_and_never_show_them(
     assert results["delete"]["changed"] is True
     assert results["query"]["sample_values"] == ["1"]
     assert results["query_wrong"]["failed"] and results["query_bearer"]["failed"]
+    assert results["preflight"]["failed"] and results["prune"]["failed"]
 
 
 def test_site_through_ansible_runner_at_vvv(tmp_path, key_material):
