@@ -17,6 +17,8 @@ import os
 
 from ansible.module_utils.common.text.converters import to_text
 
+from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import validation
+
 # Where each third-party API comes from, for the "is not installed" message.
 API_SOURCES = {
     "monitoring.coreos.com": "prometheus-operator (kube-prometheus-stack, Deckhouse, Verrazzano)",
@@ -44,6 +46,25 @@ def missing_api_message(missing):
         "The cluster does not serve {0}; install the CRD{1} first. "
         "Nothing was changed.".format("; ".join(parts), "s" if len(missing) > 1 else "")
     )
+
+
+def input_problem(params, apis_option=None):
+    """A message for malformed module inputs, checked before any connection, or None."""
+    try:
+        host = params.get("host")
+        if host:
+            validation.http_url("host (k8s_monitoring host / K8S_AUTH_HOST)", host)
+        for index, api in enumerate(params.get(apis_option) or [] if apis_option else []):
+            where = "{0}[{1}]".format(apis_option, index)
+            validation.api_version(where + ".api_version", api.get("api_version"))
+            validation.kind(where + ".kind", api.get("kind"))
+        if params.get("component") is not None:
+            validation.component("component", params["component"])
+        for index, namespace in enumerate(params.get("namespaces") or []):
+            validation.dns1123_label("namespaces[{0}]".format(index), namespace)
+    except validation.ValidationError as err:
+        return str(err)
+    return None
 
 
 def connection_settings_problem(params, environ=None):

@@ -276,7 +276,9 @@ def build(params, check_mode=False):
         or current_order != [entry[0] for entry in entries]
         or current_format != secret_format
     )
-    manifest = secret_manifest(name, namespace, entries, secret_format, params.get("component") or "htpasswd_secret")
+    component = params.get("component")
+    component = validation.component("component", "htpasswd_secret" if component is None else component)
+    manifest = secret_manifest(name, namespace, entries, secret_format, component)
     return {
         "changed": changed,
         "secret": manifest,

@@ -429,6 +429,8 @@ def build(params, check_mode=False):
     result["manifests"] = [owned(m, COMPONENT) for m in manifests]
 
     namespace_labels = params.get("namespace_labels")
+    if namespace_labels is not None:
+        validation.labels("namespace_labels", namespace_labels, allow_empty=True)
     if namespace_labels is None:
         namespace_labels = {"kubernetes.io/metadata.name": params["namespace"]}
     owned_monitors = [m for m in result["manifests"] if m["kind"] in SELECTOR_FIELDS]

@@ -25,6 +25,8 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.urls import open_url
 
+from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import validation
+
 try:
     from ansible.module_utils.urls import SSLValidationError
 except ImportError:  # pragma: no cover
@@ -79,6 +81,12 @@ def backoff_delays(retries, delay, max_delay, factor=2.0):
 
 def check_connection_params(params):
     """Reject contradictory or out-of-range connection options; returns a message or None."""
+    try:
+        validation.http_url("url", params.get("url"))
+    except validation.ValidationError as err:
+        return str(err)
+    if params.get("url_username") and (":" in params["url_username"] or "\n" in params["url_username"]):
+        return "url_username: a Basic-auth user name cannot contain ':' or a newline"
     if params.get("bearer_token") and params.get("url_username"):
         return "bearer_token and url_username are mutually exclusive: choose basic auth or a bearer token"
     if params.get("url_password") and not params.get("url_username"):

@@ -23,6 +23,8 @@ import tempfile
 
 import yaml
 
+from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import validation
+
 KUSTOMIZATION = "kustomization.yaml"
 SECRET_FILE_MODE = 0o600
 FILE_MODE = 0o644
@@ -195,5 +197,6 @@ ARGUMENT_SPEC = dict(
 
 def build(params, check_mode):
     """Builder entry point shared by the module and its action plugin."""
+    validation.component("component", params["component"])
     return render(params["dest"], params["component"], params["manifests"],
                   state=params["state"], check_mode=check_mode)

@@ -174,3 +174,41 @@ def one_of(variable, value, choices):
     if value not in choices:
         raise ValidationError(variable, "expected one of {0}".format(", ".join(sorted(choices))), value)
     return value
+
+
+COMPONENT = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+API_VERSION = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?v[0-9]+((alpha|beta)[0-9]+)?$")
+KIND = re.compile(r"^[A-Z][A-Za-z0-9]{0,62}$")
+
+
+def component(variable, value):
+    """A role name as used in ownership labels and render directories (``istio_metrics``)."""
+    _require_string(variable, value)
+    if not COMPONENT.match(value):
+        raise ValidationError(variable, "expected a role name: lower-case letters, digits and '_', "
+                                        "starting with a letter, at most 63 characters", value)
+    return value
+
+
+def api_version(variable, value):
+    _require_string(variable, value)
+    if not API_VERSION.match(value):
+        raise ValidationError(variable, "expected an API version such as v1 or monitoring.coreos.com/v1", value)
+    return value
+
+
+def kind(variable, value):
+    _require_string(variable, value)
+    if not KIND.match(value):
+        raise ValidationError(variable, "expected a Kind such as PodMonitor", value)
+    return value
+
+
+def http_url(variable, value):
+    """An http(s) URL with a host, such as http://pushgateway.monitoring:9091."""
+    _require_string(variable, value)
+    scheme, sep, rest = value.partition("://")
+    host = rest.split("/", 1)[0].rpartition("@")[2]
+    if not sep or scheme.lower() not in ("http", "https") or not host or host.startswith(":") or " " in value:
+        raise ValidationError(variable, "expected an http:// or https:// URL with a host", value)
+    return value

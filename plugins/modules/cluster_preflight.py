@@ -84,6 +84,7 @@ from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import 
 from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.cluster import (
     api_error_message,
     connection_settings_problem,
+    input_problem,
     find_missing_apis,
     missing_api_message,
 )
@@ -102,7 +103,7 @@ def argument_spec():
 
 def main():
     module = AnsibleK8SModule(argument_spec=argument_spec(), supports_check_mode=True)
-    problem = connection_settings_problem(module.params)
+    problem = input_problem(module.params, "required_apis") or connection_settings_problem(module.params)
     if problem:
         module.fail_json(msg=problem)
     try:

@@ -95,6 +95,7 @@ from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import 
 from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.cluster import (
     api_error_message,
     connection_settings_problem,
+    input_problem,
     find_missing_apis,
 )
 from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.ownership import (
@@ -141,7 +142,7 @@ def describe(obj):
 def main():
     module = AnsibleK8SModule(argument_spec=argument_spec(), supports_check_mode=True)
     params = module.params
-    problem = connection_settings_problem(params)
+    problem = input_problem(params, "kinds") or connection_settings_problem(params)
     if problem:
         module.fail_json(msg=problem)
     pruned = []
