@@ -12,7 +12,7 @@ NCA_VENV := .venv-nca
 BIN := $(CURDIR)/$(VENV)/bin
 COLLECTION_LINK := .collections/ansible_collections/k8s_monitoring/prometheus
 RENDER_DIR := build/rendered
-DEBIAN_PACKAGES := prometheus prometheus-pushgateway nginx apache2-utils wrk
+DEBIAN_PACKAGES := prometheus prometheus-pushgateway nginx apache2-utils wrk shellcheck
 
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
 export ANSIBLE_FORCE_COLOR := false

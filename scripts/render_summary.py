@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Print what `make run` rendered: per cluster and role, the objects by kind."""
 
 import collections

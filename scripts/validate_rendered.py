@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Validate every rendered manifest below a directory: kubernetes-validate --strict
 for core objects, the real CRD schemas (../shared/crds or $K8S_MONITORING_CRDS_DIR)
 for custom resources. Prints the count; exits 1 on the first invalid object."""

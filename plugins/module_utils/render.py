@@ -21,7 +21,14 @@ __metaclass__ = type
 import os
 import tempfile
 
-import yaml
+try:
+    import yaml
+except ImportError:  # PyYAML comes with ansible-core; ansible-test's import check runs without it
+    HAS_YAML = False
+    _SafeDumper = object
+else:
+    HAS_YAML = True
+    _SafeDumper = yaml.SafeDumper
 
 from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import validation
 
@@ -31,7 +38,7 @@ FILE_MODE = 0o644
 HIDDEN = "<hidden: Secret data>"
 
 
-class _Dumper(yaml.SafeDumper):
+class _Dumper(_SafeDumper):
     """Block style everywhere; multi-line strings as literal blocks for readability."""
 
 
@@ -40,7 +47,8 @@ def _str_representer(dumper, data):
     return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
 
-_Dumper.add_representer(str, _str_representer)
+if HAS_YAML:
+    _Dumper.add_representer(str, _str_representer)
 
 
 def to_yaml(obj):

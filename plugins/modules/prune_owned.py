@@ -18,7 +18,7 @@ description:
     C(prometheus.k8s-monitoring.io/role=<component>)) and deletes those that are not
     in O(wanted). With an empty O(wanted) it removes everything the role made.
   - Objects without both labels are never touched.
-  - Kinds whose API the cluster does not serve are skipped: nothing of them can exist.
+  - Kinds whose API the cluster does not serve are skipped, since no object of them can exist.
 author:
   - k8s_monitoring.prometheus contributors (@k8s-monitoring)
 extends_documentation_fragment:
@@ -150,7 +150,7 @@ def main():
         client = get_api_client(module=module)
         owned = list_owned(client, params["kinds"], params["component"], params["namespaces"])
         resources = dict((id(item), resource) for resource, item in owned)
-        for obj in select_prunable([item for _, item in owned], params["wanted"], params["component"]):
+        for obj in select_prunable([item for _resource, item in owned], params["wanted"], params["component"]):
             pruned.append(describe(obj))
             if not module.check_mode:
                 metadata = obj["metadata"]

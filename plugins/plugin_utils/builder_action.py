@@ -12,10 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-try:
-    from collections.abc import Mapping
-except ImportError:  # Python 2 is not supported, but sanity imports this file there
-    from collections import Mapping
+from collections.abc import Mapping
 
 from ansible.plugins.action import ActionBase
 

@@ -141,9 +141,6 @@ def test_collection_tarball_carries_its_ee_metadata_and_nothing_local(build_cont
     assert not leaked, leaked
 
 
-@pytest.mark.xfail(strict=True, reason="galaxy.yml build_ignore lacks `.collections`: the tarball carries the "
-                                       ".collections/.../prometheus -> ../../.. link (a loop once installed). "
-                                       "Drop this marker when galaxy.yml ignores .collections.")
 def test_collection_tarball_leaves_out_the_checkout_link(build_context, galaxy_version):
     tarball = build_context / "_build" / "collections" / "k8s_monitoring-prometheus-{0}.tar.gz".format(galaxy_version)
     with tarfile.open(str(tarball)) as archive:
