@@ -389,6 +389,8 @@ def test_pushgateway_hashes_stay_out_of_verbose_output(tmp_path):
 
 def test_figures():
     """Runs last in this file: the totals over every scan above."""
+    if SCANNER.runs == 0:
+        pytest.skip("the figures need the scans above in the same session (run the whole file)")
     print("secret-leak scan: {0} runs scanned, {1} bytes scanned, {2} leaks found; the known pushgateway-hash "
           "finding (xfail) seen {3} times at -vvv".format(
               SCANNER.runs, SCANNER.bytes, len(SCANNER.leaks), SCANNER.known))
