@@ -264,3 +264,25 @@ def test_a_non_dns_name_is_rejected_naming_the_variable(builder, option, rest, b
     with pytest.raises(ValidationError) as err:
         builder.build(params, False)
     assert option in err.value.variable and option in str(err.value), str(err.value)
+
+
+@settings(max_examples=10, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(users=st.lists(st.tuples(st.from_regex(r"\A[a-z][a-z0-9._@-]{0,15}\Z"),
+                                st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=16, max_size=40)),
+                      min_size=1, max_size=3, unique_by=lambda user: user[0]),
+       scheme=st.sampled_from(["bcrypt", "apr1", "sha512"]), secret_format=st.sampled_from(["auth-file", "auth-map"]))
+def test_htpasswd_secret_builds_an_owned_valid_secret_whose_hashes_verify(users, scheme, secret_format):
+    from passlib.apache import HtpasswdFile
+    params = with_defaults(htpasswd_users.ARGUMENT_SPEC, {
+        "name": "basic-auth", "namespace": "monitoring", "scheme": scheme, "format": secret_format,
+        "cost": 4 if scheme == "bcrypt" else None, "users": [{"username": u, "password": p} for u, p in users]})
+    result = htpasswd_users.build(params)
+    assert_owned_and_valid(result, "htpasswd_secret")
+    [secret] = [m for m in result["manifests"] if m["kind"] == "Secret"]
+    lines = [base64.b64decode(v).decode() for v in secret["data"].values()]
+    text = "\n".join(lines if secret_format == "auth-file" else
+                     ["{0}:{1}".format(k, base64.b64decode(v).decode()) for k, v in secret["data"].items()])
+    htpasswd = HtpasswdFile.from_string(text)
+    for username, password in users:
+        assert password not in text
+        assert htpasswd.check_password(username, password), username
