@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """One push of 1, 1 000 and 100 000 series: pushgateway_metrics versus curl --data-binary.
 
 A real Pushgateway (Debian's prometheus-pushgateway) runs on a free loopback port.
@@ -80,7 +79,7 @@ def measure(command, workdir, env=None):
     report = os.path.join(workdir, "time.txt")
     started = time.monotonic()
     proc = subprocess.run([TIME, "-f", "%M", "-o", report] + command, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, env=env)
+                          stderr=subprocess.STDOUT, env=env, check=False)
     elapsed = time.monotonic() - started
     output = proc.stdout.decode("utf-8", "replace")
     if proc.returncode != 0:
@@ -134,7 +133,7 @@ def main():
             ]
             for tool, state, command in cases:
                 seconds, peaks = [], []
-                for _ in range(args.repeat):
+                for _repeat in range(args.repeat):
                     if state == "new":
                         delete_group(gateway.url)
                     elapsed, peak, output = measure(command, workdir, env)

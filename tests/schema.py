@@ -87,7 +87,7 @@ def crd_schemas():
 def validate_manifest(manifest):
     """Raise an AssertionError naming the object and the field when ``manifest`` is invalid."""
     api_version = manifest["apiVersion"]
-    group, _, version = api_version.rpartition("/")
+    group, _sep, version = api_version.rpartition("/")
     name = "{0} {1}".format(manifest.get("kind"), (manifest.get("metadata") or {}).get("name"))
     key = (group, version, manifest["kind"])
     if group and "." in group and not group.endswith("k8s.io"):

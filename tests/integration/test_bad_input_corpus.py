@@ -43,7 +43,7 @@ class ConnectionCounter:
     def _serve(self):
         while not self._stop.is_set():
             try:
-                conn, _ = self.sock.accept()
+                conn, _address = self.sock.accept()
             except socket.timeout:
                 continue
             self.count += 1
@@ -160,7 +160,7 @@ def corpus_playbook(role, host, cases):
     output afterwards costs nothing.)
     """
     tasks = []
-    for index, (option, what, _, _) in enumerate(cases):
+    for index, (option, what, _unused1, _unused2) in enumerate(cases):
         tasks.append({
             "name": "case {0}: {1} {2}".format(index, option, what),
             "block": [{"name": "Run the role", "ansible.builtin.include_role": {"name": "k8s_monitoring.prometheus." + role},

@@ -125,7 +125,7 @@ def test_unreachable_api_server(tmp_path):
 
 
 def test_wrong_ca(tmp_path, fake_discovery):
-    nginx, _ = fake_discovery
+    nginx, _unused = fake_discovery
     other_ca = TestCA("some other CA")
     config = kubeconfig(tmp_path / "kubeconfig", nginx.url, ca_pem=other_ca.cert_pem)
     result = preflight(tmp_path, config, [NETWORKPOLICY])

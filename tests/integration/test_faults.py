@@ -122,7 +122,7 @@ def test_push_survives_transient_faults_without_loss_or_duplication(tmp_path, ga
     pushed = group(gateway.url, "faults")
     assert len(pushed) == 1
     names = sorted(k for k in pushed[0] if k not in ("labels", "last_push_successful", "push_time_seconds",
-                                                      "push_failure_time_seconds"))
+                                                     "push_failure_time_seconds"))
     assert names == ["faults_ok", "faults_total"]
     assert pushed[0]["faults_total"]["metrics"][0]["value"] == "7"
     assert len(pushed[0]["faults_total"]["metrics"]) == 1

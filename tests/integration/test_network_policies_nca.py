@@ -281,7 +281,7 @@ def test_vendor_policies_leave_the_operator_unreachable_while_the_roles_do_not(t
 
 
 def test_vendor_operator_port_is_flagged_by_the_live_pod_comparison():
-    vendor = list(yaml.safe_load_all(VENDOR_POLICIES.read_text()))
+    vendor = yaml.safe_load(VENDOR_POLICIES.read_text())["items"]  # one NetworkPolicyList document
     pods = [item for item in yaml.safe_load(world("kube-prometheus-stack").read_text())["items"] if item["kind"] == "Pod"]
     findings = network_policies.live_findings(vendor, pods)
     assert len(findings) == 2, findings  # the 443 rule, and node-exporter on the host network

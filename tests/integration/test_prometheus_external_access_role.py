@@ -35,7 +35,7 @@ def run(args, env_extra=None, cwd=None):
                PATH="{0}{1}{2}".format(BIN, os.pathsep, os.environ.get("PATH", "")))
     env.update(env_extra or {})
     return subprocess.run(args, cwd=str(cwd or REPO), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True, timeout=240)
+                          universal_newlines=True, timeout=240, check=False)
 
 
 def recap_changed(output):
@@ -168,7 +168,7 @@ def run_module(name, args, check_mode=False):
     payload = dict(args, _ansible_check_mode=check_mode)
     result = subprocess.run([sys.executable, str(path)], input=json.dumps({"ANSIBLE_MODULE_ARGS": payload}),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=60,
-                            env=dict(os.environ, PYTHONPATH=str(REPO / ".collections")))
+                            env=dict(os.environ, PYTHONPATH=str(REPO / ".collections")), check=False)
     return json.loads(result.stdout)
 
 

@@ -68,7 +68,7 @@ def run_tasks(tasks, verbose=False, check=True):
             env.update(ANSIBLE_STDOUT_CALLBACK="json", ANSIBLE_LOAD_CALLBACK_PLUGINS="1")
         proc = subprocess.run([str(BIN / "ansible-playbook"), str(path)] + (["-vvv"] if verbose else []),
                               cwd=str(REPO), env=ansible_env(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              universal_newlines=True, timeout=180)
+                              universal_newlines=True, timeout=180, check=False)
     finally:
         path.unlink()
     if check:
@@ -176,7 +176,7 @@ def test_push_reaches_prometheus_with_exact_label_values(stack):
 
 
 def test_put_replaces_and_post_merges(stack):
-    pushgateway, _ = stack
+    pushgateway, _prometheus = stack
     key = {"job": "semantics", "instance": "w1"}
     base = push_args(pushgateway, job="semantics", grouping={"instance": "w1"})
     push(**dict(base, metrics=[{"name": "it_a", "value": 1}, {"name": "it_b", "value": 1}]))
@@ -194,7 +194,7 @@ def test_put_replaces_and_post_merges(stack):
 
 
 def test_histograms_and_counters_in_text_are_idempotent(stack):
-    pushgateway, _ = stack
+    pushgateway, _prometheus = stack
     text = ("# HELP it_latency_seconds Latency.\n# TYPE it_latency_seconds histogram\n"
             'it_latency_seconds_bucket{le="0.5"} 1\nit_latency_seconds_bucket{le="+Inf"} 2\n'
             "it_latency_seconds_sum 1.5\nit_latency_seconds_count 2\n"
@@ -227,7 +227,7 @@ def test_delete_removes_from_gateway_then_prometheus(stack):
 
 
 def test_vendor_delete_with_instance_is_reported_as_a_no_op(stack):
-    pushgateway, _ = stack
+    pushgateway, _prometheus = stack
     # Pushed as the vendor's docs push it: job only, no instance in the grouping key.
     push(**push_args(pushgateway, job="vendor-doc", metrics_text='test_metric{env="dev"} 3.14\n'))
     result = push(**push_args(pushgateway, job="vendor-doc", grouping={"instance": "10.0.0.1:9091"}, state="absent"))
@@ -238,14 +238,14 @@ def test_vendor_delete_with_instance_is_reported_as_a_no_op(stack):
 
 
 def test_vendor_lost_quotes_are_refused_before_sending(stack):
-    pushgateway, _ = stack
+    pushgateway, _prometheus = stack
     err = push_error(**push_args(pushgateway, job="lost-quotes", metrics_text="test_metric{env=dev} 3.14\n"))
     assert "metrics_text: not valid Prometheus text format" in str(err) and "env=dev" in str(err)
     assert group(pushgateway, {"job": "lost-quotes"}) is None
 
 
 def test_400_shows_the_gateways_message_without_retry(stack):
-    pushgateway, _ = stack
+    pushgateway, _prometheus = stack
     # prometheus_client's parser accepts a repeated TYPE line; the Pushgateway's parser does not.
     text = "# TYPE it_dup gauge\nit_dup 1\n# TYPE it_dup gauge\nit_dup 2\n"
     err = push_error(**push_args(pushgateway, job="bad", metrics_text=text, retries=5))
@@ -272,7 +272,7 @@ def test_stopped_gateway_gives_bounded_retries_then_one_error(tmp_path):
 
 
 def test_query_rejects_bad_promql_with_prometheus_message(stack):
-    _, prometheus = stack
+    _pushgateway, prometheus = stack
     with pytest.raises(prometheus_query.QueryError) as err:
         query(url=prometheus.url, query="sum(", retries=3)
     assert "rejected the query" in str(err.value) and "HTTP 400" in str(err.value) and "parse error" in str(err.value)
@@ -291,7 +291,7 @@ def test_basic_auth_and_wrong_password(auth_gateway):
     args = dict(url=auth_gateway.url, job="auth", url_username="pusher", url_password="it-s3cret-pw",
                 metrics=[{"name": "it_auth", "value": 1}], **FAST_RETRIES)
     assert push(**args)["changed"] is True
-    err = push_error(**dict(args, url_password="wrong-pw", retries=4))
+    err = push_error(**{**args, "url_password": "wrong-pw", "retries": 4})
     assert err.details["status"] == 401 and err.details["attempts"] == 1 and "wrong-pw" not in str(err)
 
 
@@ -322,11 +322,11 @@ def test_tls_with_ca_bundle_and_client_certificate(tls_gateway):
     assert push(**args)["changed"] is True
     assert push(**args)["changed"] is False  # the GET of the current group went through TLS as well
 
-    unverified = push_error(**dict(args, ca_path=None, retries=3))
+    unverified = push_error(**{**args, "ca_path": None, "retries": 3})
     assert "failed TLS verification (not retried)" in str(unverified) and unverified.details["attempts"] == 1
-    assert push(**dict(args, ca_path=None, validate_certs=False, force=True))["changed"] is True
+    assert push(**{**args, "ca_path": None, "validate_certs": False, "force": True})["changed"] is True
 
-    without_client_cert = push_error(**dict(args, client_cert=None, client_key=None, retries=0))
+    without_client_cert = push_error(**{**args, "client_cert": None, "client_key": None, "retries": 0})
     assert "Could not read the current groups" in str(without_client_cert)
 
 
@@ -348,7 +348,7 @@ def test_through_ansible_check_mode_idempotency_and_no_log(stack, auth_gateway):
             "url": prometheus.url, "query": "vector(7)"}, "check_mode": True},
         {"name": "bad text", module: dict(args, metrics_text="it_ans{x=y} 1\n"), "ignore_errors": True},
     ]
-    results, _ = run_tasks(tasks)
+    results, _output = run_tasks(tasks)
     assert results["check new"]["changed"] is True and results["check new"]["series_before"] == 0
     assert results["push"]["changed"] is True
     assert results["push again"]["changed"] is False
@@ -371,7 +371,7 @@ def test_through_ansible_check_mode_idempotency_and_no_log(stack, auth_gateway):
         {"name": "query with password", "k8s_monitoring.prometheus.prometheus_query": {
             "url": prometheus.url, "query": "vector(1)", "url_username": "u", "url_password": "it-qu3ry-pw"}},
     ]
-    _, output = run_tasks(secret_tasks, verbose=True)
+    _results, output = run_tasks(secret_tasks, verbose=True)
     assert "changed: [localhost]" in output and "401" in output
     for secret in ("it-s3cret-pw", "it-t0ken-value", "it-qu3ry-pw"):
         assert secret not in output

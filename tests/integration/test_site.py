@@ -44,7 +44,7 @@ def test_every_example_cluster_is_rendered(rendered):
 
 
 def test_every_role_is_exercised_by_the_example_inventory(rendered):
-    out, _ = rendered
+    out, _unused = rendered
     seen = set()
     for cluster in CLUSTERS:
         seen.update(yaml.safe_load((out / cluster / "kustomization.yaml").read_text())["resources"])
@@ -53,12 +53,12 @@ def test_every_role_is_exercised_by_the_example_inventory(rendered):
 
 def test_rendered_manifests_are_schema_valid(rendered):
     require_crds_dir()
-    out, _ = rendered
+    out, _unused = rendered
     assert validate_rendered_tree(out) > 10
 
 
 def test_second_render_changes_nothing(rendered):
-    out, _ = rendered
+    out, _unused = rendered
     before = snapshot(out)
     second = render_site(out)
     assert all(counts["changed"] == 0 for counts in recap(second.stdout).values()), second.stdout
