@@ -109,9 +109,7 @@ def main():
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"),
                ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
                ANSIBLE_LOCAL_TEMP=os.path.join(workdir, "ansible-tmp"))
-    # Debian's build defaults --persistence.file to a shared path under /var/lib: keep ours private.
-    gateway = start_pushgateway(os.path.join(workdir, "pg"),
-                                extra_args=["--persistence.file=" + os.path.join(workdir, "pg", "pushgateway.data")])
+    gateway = start_pushgateway(os.path.join(workdir, "pg"))  # with a private persistence file
     rows = []
     try:
         for size in sizes:

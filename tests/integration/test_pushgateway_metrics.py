@@ -119,16 +119,9 @@ def stack(tmp_path_factory):
 
 
 def isolated_pushgateway(workdir, **kwargs):
-    """A Pushgateway whose persistence file is its own.
-
-    Debian builds default ``--persistence.file`` to /var/lib/prometheus/pushgateway.data,
-    so every Pushgateway started on the machine would load (and at exit write) the
-    groups of every other one.
-    """
-    workdir = str(workdir)
-    os.makedirs(workdir, exist_ok=True)
-    return start_pushgateway(workdir, extra_args=["--persistence.file=" + os.path.join(workdir, "pushgateway.data")],
-                             **kwargs)
+    """A Pushgateway whose persistence file is its own (services.start_pushgateway sees to
+    that: Debian's default file is shared by every Pushgateway on the machine)."""
+    return start_pushgateway(str(workdir), **kwargs)
 
 
 def push_args(pushgateway, **extra):
