@@ -129,7 +129,7 @@ def run(params, http=request, sleep=time.sleep, clock=time.monotonic):
     while True:
         polls += 1
         try:
-            result_type, result, _ = query_once(params, http)
+            result_type, result, _attempts = query_once(params, http)
             last_error = None
         except QueryError as err:
             # While waiting, an unreachable, slow or failing Prometheus may come back

@@ -211,7 +211,8 @@ def run_module(module, args, workdir, index):
     completed = subprocess.run([sys.executable, "-m", PACKAGE + module, str(path)], cwd=str(workdir),
                                env={"PYTHONPATH": PYTHONPATH, "HOME": str(workdir), "PATH": "/usr/bin:/bin",
                                     "LANG": "C.UTF-8"},
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=60,
+                               check=False)
     try:
         return json.loads(completed.stdout), completed.stderr
     except ValueError:

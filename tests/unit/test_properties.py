@@ -250,7 +250,7 @@ NAME_OPTIONS = [
 
 
 @pytest.mark.parametrize("builder, option, rest", NAME_OPTIONS,
-                         ids=["{0}.{1}".format(b.__name__.rsplit(".", 1)[-1], o) for b, o, _ in NAME_OPTIONS])
+                         ids=["{0}.{1}".format(b.__name__.rsplit(".", 1)[-1], o) for b, o, _value in NAME_OPTIONS])
 @settings(max_examples=10, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(bad=non_dns_names)
