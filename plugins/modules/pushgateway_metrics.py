@@ -34,6 +34,8 @@ author:
   - k8s_monitoring.prometheus contributors (@k8s-monitoring)
 requirements:
   - prometheus_client
+extends_documentation_fragment:
+  - k8s_monitoring.prometheus.http_client
 options:
   url:
     description: Base URL of the Pushgateway, for example C(http://first.kube-prometheus-pushgateway:9091).
@@ -99,44 +101,6 @@ options:
         group's C(push_time_seconds)).
     type: bool
     default: false
-  url_username:
-    description: User name for basic auth.
-    type: str
-  url_password:
-    description: Password for basic auth.
-    type: str
-  bearer_token:
-    description: Bearer token sent in the C(Authorization) header. Mutually exclusive with O(url_username).
-    type: str
-  client_cert:
-    description: PEM client certificate (may include the key) for TLS client authentication.
-    type: path
-  client_key:
-    description: PEM private key of O(client_cert), when not in the same file.
-    type: path
-  ca_path:
-    description: PEM CA bundle to verify the server certificate with.
-    type: path
-  validate_certs:
-    description: Verify the server's TLS certificate.
-    type: bool
-    default: true
-  timeout:
-    description: Seconds to wait for each HTTP request.
-    type: float
-    default: 10.0
-  retries:
-    description: Retries after a connection error, time-out or 5xx answer (not after 4xx).
-    type: int
-    default: 3
-  retry_delay:
-    description: Seconds before the first retry; doubled for each further retry.
-    type: float
-    default: 1.0
-  retry_max_delay:
-    description: Upper bound of the delay between two retries, in seconds.
-    type: float
-    default: 30.0
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
