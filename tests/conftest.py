@@ -16,3 +16,12 @@ if str(COLLECTIONS) not in sys.path:
 from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder  # noqa: E402
 
 _AnsibleCollectionFinder(paths=[str(COLLECTIONS)])._install()
+
+
+def pytest_terminal_summary(terminalreporter):
+    from tests import figures
+
+    if figures.LINES:
+        terminalreporter.section("figures")
+        for line in figures.LINES:
+            terminalreporter.write_line(line)

@@ -17,6 +17,7 @@ import threading
 import pytest
 import yaml
 
+from tests import figures
 from tests.playbook import REPO, run_playbook
 
 ROLES = ["prometheus_external_access", "pushgateway", "istio_metrics", "network_policies"]
@@ -223,7 +224,7 @@ def test_every_malformed_input_fails_cleanly_before_any_api_call(role, tmp_path)
             problems.append("crashed: {0}: {1}".format(label, message[:200]))
         elif expected not in message:
             problems.append("message does not name {0}: {1}: {2}".format(expected, label, message[:300]))
-    print("{0}: {1} malformed inputs tried, {2} problems".format(role, len(cases), len(problems)))
+    figures.record("{0}: {1} malformed inputs tried, {2} problems".format(role, len(cases), len(problems)))
     assert not problems, "\n".join(problems)
     assert counter.count == 0, "a malformed input reached the Kubernetes API"
     assert not writes.exists() or not any(p.is_file() for p in writes.rglob("*")), "a malformed input wrote a file"
