@@ -22,6 +22,7 @@ import sysconfig
 
 import pytest
 
+from tests import figures
 from tests.integration.test_bad_input_corpus import ConnectionCounter, FREE_TEXT, kind_values
 from tests.playbook import REPO
 
@@ -341,6 +342,6 @@ def test_every_known_finding_is_still_generated(finding_outcomes):
 
 def test_corpus_size(tmp_path):
     total = sum(len(cases_for(module, good_args(module, 1, tmp_path))) for module in MODULES)
-    print("module input corpus: {0} malformed inputs over {1} modules, {2} of them known findings (xfail)".format(
+    figures.record("module input corpus: {0} malformed inputs over {1} modules, {2} of them known findings (xfail)".format(
         total, len(MODULES), len(KNOWN_FINDINGS)))
     assert total >= 300
