@@ -24,9 +24,12 @@ def summarize(root):
             total += sum(kinds.values())
             listing = ", ".join("{0} {1}".format(n, k) for k, n in sorted(kinds.items()))
             print("  {0:<28} {1}".format(role_dir.name, listing or "(nothing)"))
-        extras = sorted(p.name for p in cluster.iterdir() if p.is_file() and p.name != "kustomization.yaml")
-        if extras:
-            print("  {0:<28} {1}".format("(outside-side files)", ", ".join(extras)))
+        outside = root.parent / "outside" / cluster.name
+        if outside.is_dir():
+            print("  {0:<28} {1}".format("outside side", ", ".join(str(p) for p in sorted(outside.iterdir()))))
+        credentials = root.parent / "credentials" / cluster.name
+        if credentials.is_dir():
+            print("  {0:<28} {1} (generated passwords, mode 0600; not printed)".format("credentials", credentials))
     print("{0} objects for {1} clusters. Apply one with: kubectl apply -k {2}/<cluster>".format(
         total, len(clusters), root))
     return 0
