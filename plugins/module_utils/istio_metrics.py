@@ -220,6 +220,13 @@ def namespace_selector(namespaces):
     return {"matchNames": list(namespaces)} if namespaces else {"any": True}
 
 
+def _monitor_metadata(name, namespace, labels):
+    metadata = {"name": name, "namespace": namespace}
+    if labels:
+        metadata["labels"] = dict(labels)
+    return metadata
+
+
 def pod_monitor(params, labels):
     variant = params["pod_monitor_variant"]
     endpoint = {"path": "/stats/prometheus", "enableHttp2": False,
@@ -229,9 +236,7 @@ def pod_monitor(params, labels):
     selector = {}
     if variant == "istio_merged":
         selector = {"matchExpressions": [{"key": "istio-prometheus-ignore", "operator": "DoesNotExist"}]}
-    metadata = {"name": params["pod_monitor_name"], "namespace": params["namespace"]}
-    if labels:
-        metadata["labels"] = dict(labels)
+    metadata = _monitor_metadata(params["pod_monitor_name"], params["namespace"], labels)
     return {
         "apiVersion": POD_MONITOR_API["api_version"],
         "kind": POD_MONITOR_API["kind"],
@@ -248,9 +253,7 @@ def istiod_service_monitor(params, labels):
     endpoint = {"port": "http-monitoring"}
     if params.get("scrape_interval"):
         endpoint["interval"] = params["scrape_interval"]
-    metadata = {"name": params["istiod_service_monitor_name"], "namespace": params["namespace"]}
-    if labels:
-        metadata["labels"] = dict(labels)
+    metadata = _monitor_metadata(params["istiod_service_monitor_name"], params["namespace"], labels)
     return {
         "apiVersion": SERVICE_MONITOR_API["api_version"],
         "kind": SERVICE_MONITOR_API["kind"],
