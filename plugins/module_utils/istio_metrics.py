@@ -19,7 +19,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
 
 from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import validation
 from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.ownership import owned
@@ -48,8 +47,6 @@ PRESETS = {
     },
 }
 
-# Same pattern the PodMonitor CRD enforces on `interval`.
-DURATION = re.compile(r"^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$")
 
 # The OCNE text's envoy-stats relabelings, with one change: the address rewrite
 # reads only __address__, so it also works for pods without a prometheus.io/port
@@ -170,14 +167,6 @@ def validate_ports(ports):
     for index, port in enumerate(ports):
         checked.append(validation.port_number("{0}[{1}]".format(_var("ports"), index), port))
     return checked
-
-
-def validate_duration(variable, value):
-    if value is None:
-        return None
-    if not isinstance(value, str) or value in ("", "0") or not DURATION.match(value):
-        raise ValidationError(variable, "expected a Prometheus duration such as 30s, 1m or 1m30s", value)
-    return value
 
 
 def monitor_labels(params):
@@ -395,7 +384,7 @@ def _validate_common(params):
     validation.labels(_var("prometheus_selector"), params["prometheus_selector"])
     for index, namespace in enumerate(params.get("scrape_namespaces") or []):
         validation.dns1123_label("{0}[{1}]".format(_var("scrape_namespaces"), index), namespace)
-    validate_duration(_var("scrape_interval"), params.get("scrape_interval"))
+    validation.duration(_var("scrape_interval"), params.get("scrape_interval"))
 
 
 def build(params, check_mode=False):

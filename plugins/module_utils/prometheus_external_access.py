@@ -17,11 +17,6 @@ __metaclass__ = type
 import base64
 import re
 
-try:
-    from urllib.parse import urlparse
-except ImportError:  # Python 2 is not supported; sanity imports this file there
-    from urlparse import urlparse
-
 from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import ownership, validation
 from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.validation import ValidationError
 
@@ -32,7 +27,6 @@ PLATFORMS = ("deckhouse", "kube_prometheus_stack", "generic")
 CLIENT_CERT_MODES = ("controller_files", "secret", "none")
 PROXY_SSL_KEYS = ("tls.crt", "tls.key", "ca.crt")
 JOB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
-PROMETHEUS_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 
 PRESETS = {
     "deckhouse": {
@@ -92,10 +86,6 @@ WARN_ANY_SOURCE = (
     "prometheus_external_access: no source allowlist; the Prometheus API is reachable from any address "
     "(prometheus_external_access_allow_any_source is true)."
 )
-
-
-def _opt(params, name):
-    return params.get(name)
 
 
 def resolve(params):
@@ -354,20 +344,14 @@ def validate(params):
     if params.get("proxy_ssl_name"):
         validation.hostname(PREFIX + "proxy_ssl_name", params["proxy_ssl_name"])
     validation.dns1123_label(PREFIX + "deckhouse_controller", params["deckhouse_controller"])
+    validation.duration(PREFIX + "federation_scrape_interval", params.get("federation_scrape_interval"))
     for name in ("grafana_url", "probe_url"):
         if params.get(name) is not None:
-            http_url(PREFIX + name, params[name])
+            validation.http_url(PREFIX + name, params[name])
     if params.get("federation_job_name") is not None and not JOB_NAME.match(str(params["federation_job_name"])):
         raise ValidationError(PREFIX + "federation_job_name", "expected letters, digits, '_', '.', ':' and '-', "
                                                               "starting with a letter or digit",
                               params["federation_job_name"])
-
-
-def http_url(variable, value):
-    parsed = urlparse(value) if isinstance(value, str) else None
-    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.netloc or any(c.isspace() for c in value):
-        raise ValidationError(variable, "expected an http:// or https:// URL", value)
-    return value
 
 
 def grafana_datasource(params):
@@ -418,7 +402,7 @@ def federation_job(params):
         labels = params["federation_labels"]
         for key, value in labels.items():
             variable = "{0}federation_labels.{1}".format(PREFIX, key)
-            if not PROMETHEUS_LABEL_NAME.match(str(key)) or str(key).startswith("__"):
+            if not validation.is_prometheus_label_name(str(key)):
                 raise ValidationError(variable, "expected a Prometheus label name: letters, digits and '_', not "
                                                 "starting with a digit or '__'", key)
             validation.label_value(variable, str(value))

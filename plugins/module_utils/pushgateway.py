@@ -43,7 +43,8 @@ DATA_DIR = "/data"
 RUN_AS = 65534
 BCRYPT_HASH = re.compile(r"^\$2[aby]\$[0-9]{2}\$[./A-Za-z0-9]{53}$")
 QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$")
-DURATION = re.compile(r"^([0-9]+(ms|s|m|h|d|w|y))+$")
+# --persistence.interval is a Go duration (time.ParseDuration), looser than Prometheus's.
+GO_DURATION = re.compile(r"^([0-9]+(ms|s|m|h))+$")
 TOLERATION_KEYS = ("effect", "key", "operator", "tolerationSeconds", "value")
 
 PERSISTENCE_SPEC = dict(
@@ -146,7 +147,7 @@ def _persistence(params, instance, index):
     if merged["enabled"]:
         if not QUANTITY.match(str(merged["size"])):
             raise ValidationError(where + ".size", "expected a storage quantity such as 1Gi", merged["size"])
-        if not DURATION.match(str(merged["interval"])):
+        if not GO_DURATION.match(str(merged["interval"])):
             raise ValidationError(where + ".interval", "expected a duration such as 5m", merged["interval"])
         if merged.get("storage_class") is not None:
             validation.dns1123_subdomain(where + ".storage_class", merged["storage_class"])
@@ -313,9 +314,8 @@ def _check_plain(params):
     labels = params.get("service_monitor_labels") or {}
     if labels:
         validation.labels("pushgateway_service_monitor_labels", labels)
-    if params.get("scrape_interval") and not DURATION.match(params["scrape_interval"]):
-        raise ValidationError("pushgateway_scrape_interval", "expected a duration such as 30s",
-                              params["scrape_interval"])
+    if params.get("scrape_interval"):
+        validation.duration("pushgateway_scrape_interval", params["scrape_interval"])
     for name in ("scrape_basic_auth_secret", "tls_secret"):
         if params.get(name):
             validation.dns1123_subdomain("pushgateway_" + name, params[name])

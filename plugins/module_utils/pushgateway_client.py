@@ -19,12 +19,12 @@ __metaclass__ = type
 
 import base64
 import json
-import re
 
 from ansible.module_utils.six.moves.urllib.parse import quote
 
 from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import (
     pushgateway_exposition as exposition,
+    validation,
 )
 from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.pushgateway_http import (
     CONNECTION_ARGUMENT_SPEC,
@@ -33,7 +33,6 @@ from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.pushgate
     request,
 )
 
-LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 TEXT_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 ARGUMENT_SPEC = dict(
@@ -79,7 +78,7 @@ def grouping_key(job, grouping, variable="grouping"):
     key = {"job": job}
     for name in sorted(grouping or {}):
         value = grouping[name]
-        if not isinstance(name, str) or not LABEL_NAME.match(name) or name.startswith("__"):
+        if not validation.is_prometheus_label_name(name):
             raise PushError("{0}: {1!r} is not a valid Prometheus label name".format(variable, name))
         if name == "job":
             raise PushError("{0}.job: give the job with the job option, not as a grouping label".format(variable))

@@ -22,6 +22,8 @@ __metaclass__ = type
 import math
 import re
 
+from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import validation
+
 try:
     from prometheus_client.parser import text_string_to_metric_families
     HAS_PROMETHEUS_CLIENT = True
@@ -31,7 +33,6 @@ except ImportError as err:  # reported by the module with missing_required_lib
     PROMETHEUS_CLIENT_IMPORT_ERROR = err
 
 METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
-LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 STRUCTURED_TYPES = ("gauge", "counter", "untyped")
 # Metrics the Pushgateway adds to every group itself; never part of a comparison.
 GATEWAY_METRICS = ("push_time_seconds", "push_failure_time_seconds")
@@ -127,7 +128,7 @@ def families_from_structured(metrics, variable="metrics"):
             raise ExpositionError("{0}.labels: expected a mapping of label names to values".format(where))
         clean = {}
         for key in sorted(labels):
-            if not isinstance(key, str) or not LABEL_NAME.match(key) or key.startswith("__"):
+            if not validation.is_prometheus_label_name(key):
                 raise ExpositionError("{0}.labels: {1!r} is not a valid label name".format(where, key))
             val = labels[key]
             if isinstance(val, (dict, list)) or val is None:

@@ -212,3 +212,22 @@ def http_url(variable, value):
     if not sep or scheme.lower() not in ("http", "https") or not host or host.startswith(":") or " " in value:
         raise ValidationError(variable, "expected an http:// or https:// URL with a host", value)
     return value
+
+
+# A Prometheus duration, as the prometheus-operator CRDs enforce it on `interval`.
+DURATION = re.compile(r"^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$")
+PROMETHEUS_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+
+
+def duration(variable, value):
+    """A non-zero Prometheus duration such as 30s or 1m30s; None passes (unset)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or value in ("", "0") or not DURATION.match(value):
+        raise ValidationError(variable, "expected a Prometheus duration such as 30s, 1m or 1m30s", value)
+    return value
+
+
+def is_prometheus_label_name(name):
+    """A label name a user may set: Prometheus's syntax, and not reserved (``__`` prefix)."""
+    return isinstance(name, str) and bool(PROMETHEUS_LABEL_NAME.match(name)) and not name.startswith("__")
