@@ -196,23 +196,12 @@ def to_htpasswd(entries):
     return result.to_string().decode("utf-8")
 
 
-def _b64(text):
-    return base64.b64encode(text.encode("utf-8")).decode("ascii")
-
-
 def secret_manifest(name, namespace, entries, secret_format, component):
     if secret_format == "auth-map":
-        data = dict((username, _b64(hash_value)) for username, hash_value in entries)
+        data = dict(entries)
     else:
-        data = {"auth": _b64(to_htpasswd(entries))}
-    manifest = {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "metadata": {"name": name, "namespace": namespace},
-        "type": "Opaque",
-        "data": data,
-    }
-    return ownership.owned(manifest, component)
+        data = {"auth": to_htpasswd(entries)}
+    return ownership.secret(name, namespace, data, component)
 
 
 ARGUMENT_SPEC = dict(

@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
 import copy
 
 MANAGED_BY_KEY = "app.kubernetes.io/managed-by"
@@ -35,6 +36,17 @@ def owned(manifest, component):
     metadata = result.setdefault("metadata", {})
     metadata["labels"] = dict(metadata.get("labels") or {}, **ownership_labels(component))
     return result
+
+
+def secret(name, namespace, data, component, secret_type="Opaque"):
+    """An owned Secret; ``data`` values (str or bytes) are base64-encoded here."""
+    encoded = {}
+    for key, value in data.items():
+        if not isinstance(value, bytes):
+            value = value.encode("utf-8")
+        encoded[key] = base64.b64encode(value).decode("ascii")
+    return owned({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": namespace},
+                  "type": secret_type, "data": encoded}, component)
 
 
 def is_owned_by(obj, component):

@@ -106,12 +106,6 @@ def _require(params, name):
     return value
 
 
-def _b64(data):
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    return base64.b64encode(data).decode("ascii")
-
-
 def _read_file(variable, path):
     try:
         with open(path, "rb") as handle:
@@ -185,12 +179,7 @@ def build_ingress(params, annotations):
 
 
 def _secret(name, namespace, data, secret_type="Opaque"):
-    return ownership.owned({
-        "apiVersion": "v1", "kind": "Secret",
-        "metadata": {"name": name, "namespace": namespace},
-        "type": secret_type,
-        "data": dict((k, _b64(v)) for k, v in data.items()),
-    }, COMPONENT)
+    return ownership.secret(name, namespace, data, COMPONENT, secret_type)
 
 
 def tls_secret(params, render_mode, warnings):

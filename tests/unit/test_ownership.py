@@ -42,3 +42,10 @@ def test_state_absent_prunes_everything_owned():
     existing = [obj("PodMonitor", "a"), obj("ModuleConfig", "prometheus-pushgateway", namespace=None,
                                             api_version="deckhouse.io/v1alpha1")]
     assert len(o.select_prunable(existing, [], "istio_metrics")) == 2
+
+
+def test_secret_encodes_text_and_bytes_and_is_owned():
+    secret = o.secret("auth", "monitoring", {"auth": "foo:$apr1$x", "ca.crt": b"\x00\x01"}, "pushgateway", "kubernetes.io/tls")
+    assert secret["type"] == "kubernetes.io/tls"
+    assert secret["data"] == {"auth": "Zm9vOiRhcHIxJHg=", "ca.crt": "AAE="}
+    assert o.is_owned_by(secret, "pushgateway")
