@@ -140,3 +140,82 @@ def find_missing_apis(resource_lookup, required_apis):
             else:
                 raise
     return missing
+
+
+def needed_access(objects, prune_kinds, prune_namespaces):
+    """(verb, api_version, kind, namespace) the apply and prune steps will need.
+
+    Server-side apply is a PATCH that creates the object when it does not exist,
+    so both verbs are needed; pruning lists by label and deletes, in the prune
+    namespaces or (namespace None) across all namespaces.
+    """
+    needed = []
+    for obj in objects:
+        namespace = (obj.get("metadata") or {}).get("namespace")
+        for verb in ("create", "patch"):
+            needed.append((verb, obj["apiVersion"], obj["kind"], namespace))
+    for api in prune_kinds:
+        for namespace in prune_namespaces or [None]:
+            for verb in ("list", "delete"):
+                needed.append((verb, api["api_version"], api["kind"], namespace))
+    return sorted(set(needed), key=lambda n: (n[0], n[1], n[2], n[3] or ""))
+
+
+def denied_access_message(denied):
+    """One sentence for the access reviews the API server answered with "no"."""
+    parts = []
+    for verb, resource, namespace in denied:
+        parts.append("{0} {1} {2}".format(
+            verb, resource, "in namespace " + namespace if namespace else "in all namespaces (cluster scope)"))
+    return ("The Kubernetes credentials may not {0}: grant these in RBAC, or use credentials that have "
+            "them. Nothing was changed.".format("; ".join(parts)))
+
+
+def find_denied_access(resource_lookup, review, needed):
+    """[(verb, resource, namespace)] of ``needed`` that ``review(attributes)`` denies.
+
+    ``review`` posts a SelfSubjectAccessReview and returns its ``status.allowed``.
+    A cluster-scoped kind is reviewed without a namespace.
+    """
+    denied = []
+    seen = set()
+    for verb, api_version, kind, namespace in needed:
+        resource = resource_lookup(kind, api_version)
+        if not resource.namespaced:
+            namespace = None
+        key = (verb, resource.group, resource.name, namespace)
+        if key in seen:
+            continue
+        seen.add(key)
+        attributes = {"verb": verb, "group": resource.group or "", "resource": resource.name}
+        if namespace:
+            attributes["namespace"] = namespace
+        if not review(attributes):
+            qualified = resource.name + ("." + resource.group if resource.group else "")
+            denied.append((verb, qualified, namespace))
+    return denied
+
+
+def find_missing_namespaces(read_namespace, objects):
+    """Namespaces of ``objects`` that do not exist (``read_namespace(name)`` raises a 404).
+
+    A namespace the credentials may not read is not reported: the access review
+    names what is refused, and applying tells the rest.
+    """
+    missing = []
+    for namespace in sorted(set((o.get("metadata") or {}).get("namespace") for o in objects) - {None, ""}):
+        try:
+            read_namespace(namespace)
+        except Exception as err:  # kubernetes.dynamic.exceptions.NotFoundError / ForbiddenError
+            if getattr(err, "status", None) == 404:
+                missing.append(namespace)
+            elif getattr(err, "status", None) != 403:
+                raise
+    return missing
+
+
+def missing_namespaces_message(missing):
+    return ("The namespace{0} {1} {2} not exist: create {3} first (the collection never creates "
+            "namespaces). Nothing was changed.".format(
+                "s" if len(missing) > 1 else "", ", ".join(missing), "do" if len(missing) > 1 else "does",
+                "them" if len(missing) > 1 else "it"))

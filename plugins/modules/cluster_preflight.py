@@ -19,6 +19,10 @@ description:
     not exist, no connection is configured, the API server does not answer, refuses
     the credentials, or does not serve one of O(required_apis) (a CRD that is not
     installed, named with where it comes from).
+  - With O(objects), fails naming every namespace they go to that does not exist.
+  - With O(objects) or O(prune_kinds), asks the API server (SelfSubjectAccessReview)
+    whether the credentials may do what applying and pruning will do, and fails
+    naming every verb, resource and namespace refused, before anything is written.
   - Reads only; never changes the cluster.
 author:
   - k8s_monitoring.prometheus contributors (@k8s-monitoring)
@@ -42,6 +46,33 @@ options:
       source:
         description: Where the CRD comes from, for the error message.
         type: str
+  objects:
+    description:
+      - The objects that will be applied, reduced to C(apiVersion), C(kind) and
+        C(metadata.name) / C(metadata.namespace) (the P(k8s_monitoring.prometheus.object_refs#filter)
+        filter). Each needs C(create) and C(patch) (server-side apply).
+    type: list
+    elements: dict
+    default: []
+  prune_kinds:
+    description: Kinds that pruning lists and deletes (C(list) and C(delete) are checked).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      api_version:
+        description: Group and version.
+        type: str
+        required: true
+      kind:
+        description: Kind.
+        type: str
+        required: true
+  prune_namespaces:
+    description: Namespaces pruning looks in; empty means all namespaces.
+    type: list
+    elements: str
+    default: []
 requirements:
   - kubernetes >= 24.2.0
 attributes:
@@ -84,9 +115,14 @@ from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import 
 from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.cluster import (
     api_error_message,
     connection_settings_problem,
-    input_problem,
+    denied_access_message,
+    find_denied_access,
     find_missing_apis,
+    find_missing_namespaces,
+    input_problem,
     missing_api_message,
+    missing_namespaces_message,
+    needed_access,
 )
 
 
@@ -98,7 +134,22 @@ def argument_spec():
                      kind=dict(type="str", required=True),
                      source=dict(type="str")),
     )
+    spec["objects"] = dict(type="list", elements="dict", default=[])
+    spec["prune_kinds"] = dict(type="list", elements="dict", default=[],
+                               options=dict(api_version=dict(type="str", required=True),
+                                            kind=dict(type="str", required=True)))
+    spec["prune_namespaces"] = dict(type="list", elements="str", default=[])
     return spec
+
+
+def access_review(client):
+    reviews = client.resource("SelfSubjectAccessReview", "authorization.k8s.io/v1")
+
+    def allowed(attributes):
+        body = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+                "spec": {"resourceAttributes": attributes}}
+        return bool(reviews.create(body=body).to_dict().get("status", {}).get("allowed"))
+    return allowed
 
 
 def main():
@@ -110,10 +161,21 @@ def main():
         client = get_api_client(module=module)
         version = client.client.version.get("kubernetes", {})
         missing = find_missing_apis(client.resource, module.params["required_apis"])
+        if missing:
+            module.fail_json(msg=missing_api_message(missing), missing_apis=missing)
+        namespaces = client.resource("Namespace", "v1")
+        missing_namespaces = find_missing_namespaces(lambda name: client.get(namespaces, name=name),
+                                                     module.params["objects"])
+        if missing_namespaces:
+            module.fail_json(msg=missing_namespaces_message(missing_namespaces), missing_namespaces=missing_namespaces)
+        needed = needed_access(module.params["objects"], module.params["prune_kinds"],
+                               module.params["prune_namespaces"])
+        denied = find_denied_access(client.resource, access_review(client), needed)
     except Exception as err:  # every client failure becomes one sentence
         module.fail_json(msg=api_error_message(err, module.params.get("host")))
-    if missing:
-        module.fail_json(msg=missing_api_message(missing), missing_apis=missing)
+    if denied:
+        module.fail_json(msg=denied_access_message(denied),
+                         denied=[dict(verb=v, resource=r, namespace=n) for v, r, n in denied])
     module.exit_json(changed=False, server_version=version)
 
 
