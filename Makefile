@@ -1,7 +1,8 @@
 # The two commands a newcomer needs:
 #   make run   - render the example fleet's manifests (no cluster needed)
-#   make test  - lint, sanity, unit, integration and Molecule render tests
-# Both bootstrap everything they need (venvs, Debian packages) on a fresh machine.
+#   make test  - lint, sanity, Molecule, unit, integration and apply-mode tests
+# Both bootstrap everything they need (venvs, Debian packages) on a fresh machine;
+# `make test` also builds the control plane (kube-apiserver, etcd) with Go.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -18,11 +19,12 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
 export ANSIBLE_FORCE_COLOR := false
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help run test bootstrap system-packages lint sanity unit integration pytest molecule clean
+.PHONY: help run test bootstrap system-packages controlplane lint sanity unit integration pytest molecule molecule-cluster clean
 
 help:
 	@echo "make run    render manifests for the example inventory into $(RENDER_DIR)/<cluster>/"
-	@echo "make test   lint, ansible-test sanity, unit, integration and Molecule render tests"
+	@echo "make test   lint, ansible-test sanity, Molecule, unit, integration and apply-mode tests"
+	@echo "make controlplane   build kube-apiserver, etcd and kubectl (Go) into .cache/controlplane/"
 
 $(VENV)/.installed: requirements.txt requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -51,9 +53,14 @@ run: bootstrap
 
 # pytest runs last, once over unit and integration tests, so its summary is the
 # closing line; "no tests collected" (exit 5) fails the run like any failure.
-test: bootstrap $(NCA_VENV)/.installed system-packages lint sanity molecule pytest
+test: bootstrap $(NCA_VENV)/.installed system-packages controlplane lint sanity molecule molecule-cluster pytest
 
-pytest: bootstrap $(NCA_VENV)/.installed system-packages
+# kube-apiserver, etcd and kubectl from tests/controlplane/go.mod, into
+# .cache/controlplane/<hash of go.mod and go.sum>/bin; a no-op once built.
+controlplane: bootstrap
+	$(BIN)/python -m tests.control_plane build
+
+pytest: bootstrap $(NCA_VENV)/.installed system-packages controlplane
 	K8S_MONITORING_REQUIRE_SERVICES=1 NCA=$(CURDIR)/$(NCA_VENV)/bin/nca $(BIN)/pytest tests/unit tests/integration
 
 lint: bootstrap
@@ -66,11 +73,17 @@ sanity: bootstrap
 unit: bootstrap
 	$(BIN)/pytest tests/unit
 
-integration: bootstrap $(NCA_VENV)/.installed system-packages
+integration: bootstrap $(NCA_VENV)/.installed system-packages controlplane
 	K8S_MONITORING_REQUIRE_SERVICES=1 NCA=$(CURDIR)/$(NCA_VENV)/bin/nca $(BIN)/pytest tests/integration
 
 molecule: bootstrap
 	$(BIN)/molecule test -s render
 
+# The `cluster` scenario against a control plane started for it and stopped by PID,
+# also when the scenario fails.
+molecule-cluster: bootstrap controlplane
+	@kubeconfig="$$(scripts/control-plane up)" && trap 'scripts/control-plane down' EXIT && \
+	  $(BIN)/molecule reset -s cluster && KUBECONFIG="$$kubeconfig" $(BIN)/molecule test -s cluster
+
 clean:
-	rm -rf $(VENV) $(NCA_VENV) .collections build tests/output .pytest_cache
+	rm -rf $(VENV) $(NCA_VENV) .collections build tests/output .pytest_cache  # .cache/controlplane is kept: a rebuild takes minutes

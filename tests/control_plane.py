@@ -417,6 +417,14 @@ def _terminate(process, grace=10.0):
             process.wait(timeout=grace)
 
 
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def stop_pids(pids, grace=10.0):
     """Stop processes by PID (their own process groups) from a process that did not start them."""
     for pid in pids:
@@ -477,8 +485,12 @@ def main(argv=None):
         print(state_file.read_text() if state_file.exists() else "not running")
         return 0
     if state_file.exists():
-        print("already running: {0}".format(json.loads(state_file.read_text())["kubeconfigs"]["admin"]))
-        return 0
+        state = json.loads(state_file.read_text())
+        if all(_alive(pid) for pid in state["pids"].values()):
+            print(state["kubeconfigs"]["admin"])
+            return 0
+        stop_pids(list(state["pids"].values()))  # left over from an interrupted run
+        shutil.rmtree(STATE_DIR, ignore_errors=True)
     directory = crds_dir()
     if directory is None:
         raise SystemExit("CRD schemas not found: put shared/ beside the repository or set K8S_MONITORING_CRDS_DIR")
