@@ -225,9 +225,10 @@ class ControlPlane:
             "--allow-privileged=true",
             # The `kubernetes` Service's endpoint would be 127.0.0.1, which the reconciler refuses.
             "--endpoint-reconciler-type", "none",
-            # No controller manager runs, so nothing would ever create the
-            # ServiceAccount tokens this admission plugin waits for.
-            "--disable-admission-plugins", "ServiceAccount",
+            # No controller manager runs: nothing would create the ServiceAccount tokens
+            # the first plugin waits for, nor remove the pvc-protection finalizer the
+            # second adds, so a deleted PersistentVolumeClaim would stay Terminating.
+            "--disable-admission-plugins", "ServiceAccount,StorageObjectInUseProtection",
             "--v", "0",
         ]
         self._spawn("kube-apiserver", self._apiserver_args)
@@ -282,11 +283,17 @@ class ControlPlane:
         request.add_header("Authorization", "Bearer " + (token or self.tokens["admin"]))
         if data is not None:
             request.add_header("Content-Type", content_type)
-        try:
-            with urllib.request.urlopen(request, timeout=30, context=context) as response:
-                return response.status, response.read().decode()
-        except urllib.error.HTTPError as err:
-            return err.code, err.read().decode(errors="replace")
+        # 429 "storage is (re)initializing": a CRD's watch cache warms up after it is
+        # Established; the server says when to retry. Bounded: 20 tries.
+        for _attempt in range(20):
+            try:
+                with urllib.request.urlopen(request, timeout=30, context=context) as response:
+                    return response.status, response.read().decode()
+            except urllib.error.HTTPError as err:
+                if err.code != 429:
+                    return err.code, err.read().decode(errors="replace")
+                time.sleep(float(err.headers.get("Retry-After") or 1))
+        return err.code, err.read().decode(errors="replace")
 
     def apply(self, obj, manager="test-setup", force=True):
         """Server-side apply of one object as admin; returns the stored object."""
@@ -313,7 +320,11 @@ class ControlPlane:
         status, body = self.request("GET", path)
         if status != 200:
             raise ControlPlaneError("list {0}: {1} {2}".format(kind, status, body[:300]))
-        return json.loads(body)["items"]
+        items = json.loads(body)["items"]
+        for item in items:  # a list response leaves them out of its items
+            item.setdefault("apiVersion", api_version)
+            item.setdefault("kind", kind)
+        return items
 
     def delete(self, api_version, kind, name, namespace=None):
         status, body = self.request("DELETE", self.path_of(api_version, kind, namespace, name))

@@ -219,3 +219,45 @@ def missing_namespaces_message(missing):
             "namespaces). Nothing was changed.".format(
                 "s" if len(missing) > 1 else "", ", ".join(missing), "do" if len(missing) > 1 else "does",
                 "them" if len(missing) > 1 else "it"))
+
+
+def describe_object(obj):
+    """``Kind namespace/name`` (``Kind name`` when cluster-scoped)."""
+    metadata = obj.get("metadata") or {}
+    where = "{0}/{1}".format(metadata["namespace"], metadata.get("name")) if metadata.get("namespace") \
+        else metadata.get("name")
+    return "{0} {1}".format(obj.get("kind"), where)
+
+
+def _status_of(err):
+    """The Kubernetes Status an apply failure carries, or None."""
+    import json
+
+    for candidate in (err, getattr(err, "__cause__", None)):
+        body = getattr(candidate, "body", None)
+        if body:
+            try:
+                return json.loads(body)
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+def apply_error_message(name, err, host=None):
+    """One sentence for a failed server-side apply of the object ``name``."""
+    status = _status_of(err)
+    if status is None:
+        cause = getattr(err, "__cause__", None) or err
+        if getattr(cause, "status", None) is None and not getattr(cause, "body", None):
+            return "{0}: {1}".format(name, api_error_message(cause, host))
+        return "{0}: {1}".format(name, to_text(err))
+    causes = (status.get("details") or {}).get("causes") or []
+    if status.get("reason") == "Conflict" and causes:
+        managers = sorted(set(c.get("message", "").replace("conflict with ", "") for c in causes))
+        fields = ", ".join(c.get("field", "?") for c in causes)
+        return ("{0}: {1} {2} owned by the field manager {3}; set k8s_monitoring_force_conflicts: true to take "
+                "{4} over, or leave {4} to that manager and change the inputs to match.".format(
+                    name, fields, "is" if len(causes) == 1 else "are", " and ".join(managers),
+                    "it" if len(causes) == 1 else "them"))
+    return "{0}: the API server refused it ({1} {2}): {3}".format(
+        name, status.get("code"), status.get("reason"), status.get("message"))

@@ -95,6 +95,7 @@ from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import 
 from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.cluster import (
     api_error_message,
     connection_settings_problem,
+    describe_object,
     input_problem,
     find_missing_apis,
 )
@@ -133,12 +134,6 @@ def list_owned(client, kinds, component, namespaces):
     return found
 
 
-def describe(obj):
-    metadata = obj["metadata"]
-    where = "{0}/{1}".format(metadata["namespace"], metadata["name"]) if metadata.get("namespace") else metadata["name"]
-    return "{0} {1}".format(obj["kind"], where)
-
-
 def main():
     module = AnsibleK8SModule(argument_spec=argument_spec(), supports_check_mode=True)
     params = module.params
@@ -151,7 +146,7 @@ def main():
         owned = list_owned(client, params["kinds"], params["component"], params["namespaces"])
         resources = dict((id(item), resource) for resource, item in owned)
         for obj in select_prunable([item for _resource, item in owned], params["wanted"], params["component"]):
-            pruned.append(describe(obj))
+            pruned.append(describe_object(obj))
             if not module.check_mode:
                 metadata = obj["metadata"]
                 client.delete(resources[id(obj)], name=metadata["name"], namespace=metadata.get("namespace"))
