@@ -160,6 +160,9 @@ def main():
     try:
         client = get_api_client(module=module)
         version = client.client.version.get("kubernetes", {})
+        # kubernetes.core keeps API discovery in a cache file shared by every later task;
+        # a CRD removed since it was written would still look served. Refresh it here.
+        client.client.resources.invalidate_cache()
         missing = find_missing_apis(client.resource, module.params["required_apis"])
         if missing:
             module.fail_json(msg=missing_api_message(missing), missing_apis=missing)
