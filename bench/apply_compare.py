@@ -3,21 +3,26 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Apply benchmark: the collection's one-call apply against the alternatives.
 
-    .venv/bin/python bench/apply_compare.py [--kubeconfig PATH] [--context NAME] [--host kps-staging]
+    .venv/bin/python bench/apply_compare.py                        # on a control plane of its own
+    .venv/bin/python bench/apply_compare.py --kubeconfig PATH [--context NAME] [--host kps-staging]
     .venv/bin/python bench/apply_compare.py --prepare-only DIR     # no cluster: write what would run
 
-Needs a kubeconfig that points at a reachable cluster (--kubeconfig, else
-$K8S_AUTH_KUBECONFIG, else $KUBECONFIG, else ~/.kube/config); without one it says
-why it is skipped and exits 0.
+Without --kubeconfig it starts the test control plane (etcd + kube-apiserver,
+`make controlplane` builds it) and uses its kubectl; with one, the cluster it
+points at (--kubeconfig, $K8S_AUTH_KUBECONFIG or $KUBECONFIG).
 
 It renders the example manifests of one inventory host (site.yml in render mode),
-then applies the same objects three ways, each into its own namespace, and prints
-seconds for the first apply (objects created) and for re-applying unchanged objects:
+then applies the same objects several ways, each into its own namespace, and prints
+seconds for the first apply (objects created) and for re-applying unchanged objects,
+with each re-apply's ratio to the floor, one kubernetes.core.k8s call:
 
-- collection: the `manifests` role, one kubernetes.core.k8s call for the whole list
-  (plus its preflight and prune steps, as a role run has them);
+- k8s one call (the floor): one kubernetes.core.k8s task with the whole list;
+- collection: the `manifests` role (preflight, Secrets and other objects applied by
+  server_side_apply, prune), as each role runs it;
 - k8s per object: one kubernetes.core.k8s task per object;
-- kubectl: ``kubectl apply --server-side`` of the same files (when kubectl exists).
+- kubectl: ``kubectl apply --server-side`` of the same files;
+- site.yml: the whole `site.yml` for the host, re-run unchanged (own control plane only:
+  it writes to the host's real namespaces).
 
 So that it never changes anything outside its namespaces: cluster-scoped objects
 (Deckhouse ModuleConfig, ...) are left out; every object is moved into the
@@ -52,7 +57,8 @@ from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import o
 COMPONENT = "bench_apply_compare"
 BENCH_INGRESS_CLASS = "k8s-monitoring-bench-unserved"
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "ReplicaSet")
-METHODS = ("collection", "k8s-per-object", "kubectl")
+METHODS = ("k8s-one-call", "collection", "k8s-per-object", "kubectl")
+FLOOR = "k8s-one-call"
 
 
 def find_kubeconfig(explicit):
@@ -245,6 +251,19 @@ def kubectl_files(directory, objects):
     return files_dir
 
 
+def one_call_playbook(directory, objects, kubeconfig, context):
+    write_yaml(os.path.join(directory, "objects.yml"), {"bench_objects": objects}, secret=True)
+    connection = dict((k, v) for k, v in (("kubeconfig", kubeconfig), ("context", context)) if v)
+    play = {"name": "Apply with one kubernetes.core.k8s call for the whole list", "hosts": "localhost",
+            "connection": "local", "gather_facts": False, "vars_files": ["objects.yml"],
+            "tasks": [{"name": "Apply every object", "no_log": True, "kubernetes.core.k8s": dict(connection, **{
+                "definition": "{{ bench_objects }}", "apply": True,
+                "server_side_apply": {"field_manager": ownership.FIELD_MANAGER, "force_conflicts": True}})}]}
+    path = os.path.join(directory, "one-call.yml")
+    write_yaml(path, [play])
+    return path
+
+
 def noop_playbook(directory):
     path = os.path.join(directory, "noop.yml")
     write_yaml(path, [{"name": "ansible-playbook start-up only", "hosts": "localhost", "connection": "local",
@@ -257,15 +276,28 @@ def method_command(method, directory, objects, namespace, kubeconfig, context):
     if method == "collection":
         return [os.path.join(BIN, "ansible-playbook"), collection_playbook(directory, objects, namespace,
                                                                            kubeconfig, context)]
+    if method == "k8s-one-call":
+        return [os.path.join(BIN, "ansible-playbook"), one_call_playbook(directory, objects, kubeconfig, context)]
     if method == "k8s-per-object":
         return [os.path.join(BIN, "ansible-playbook"), per_object_playbook(directory, objects, kubeconfig, context)]
-    command = [shutil.which("kubectl") or "kubectl", "apply", "--server-side", "--force-conflicts",
+    command = [KUBECTL[0], "apply", "--server-side", "--force-conflicts",
                "--field-manager", ownership.FIELD_MANAGER, "-f", kubectl_files(directory, objects)]
     if kubeconfig:
         command += ["--kubeconfig", kubeconfig]
     if context:
         command += ["--context", context]
     return command
+
+
+KUBECTL = [shutil.which("kubectl") or "kubectl"]
+
+
+def site_command(host, kubeconfig, workdir):
+    return [os.path.join(BIN, "ansible-playbook"), "-i", os.path.join(REPO, "inventory", "example"), "site.yml",
+            "--limit", host, "-e", "k8s_monitoring_mode=apply", "-e", "k8s_monitoring_kubeconfig=" + kubeconfig,
+            "-e", "prometheus_external_access_password_dir=" + os.path.join(workdir, "credentials"),
+            "-e", "prometheus_external_access_grafana_datasource_file=" + os.path.join(workdir, "outside", "g.yaml"),
+            "-e", "prometheus_external_access_federation_file=" + os.path.join(workdir, "outside", "f.yaml")]
 
 
 def served_objects(api_client, objects):
@@ -329,6 +361,28 @@ def main(argv=None):
         os.makedirs(args.prepare_only, exist_ok=True)
         return prepare_only(args, tempfile.mkdtemp(prefix="apply-compare-", dir=args.prepare_only))
 
+    plane = None
+    if not (args.kubeconfig or os.environ.get("K8S_AUTH_KUBECONFIG") or os.environ.get("KUBECONFIG")):
+        sys.path.insert(0, REPO)
+        from tests import control_plane
+        from tests.schema import crds_dir
+
+        if not control_plane.binaries():
+            print("apply_compare: skipped: no --kubeconfig and no control plane built (make controlplane).")
+            return 0
+        plane = control_plane.ControlPlane(tempfile.mkdtemp(prefix="apply-compare-plane-"))
+        plane.start(crds=control_plane.crd_files(crds_dir()), namespaces=control_plane.EXAMPLE_NAMESPACES)
+        args.kubeconfig = str(plane.kubeconfigs["admin"])
+        KUBECTL[0] = str(control_plane.binaries()["kubectl"])
+    try:
+        return measure(args, plane)
+    finally:
+        if plane is not None:
+            plane.stop()
+            shutil.rmtree(str(plane.workdir), ignore_errors=True)
+
+
+def measure(args, plane):
     kubeconfig, reason = find_kubeconfig(args.kubeconfig)
     if kubeconfig is None:
         print("apply_compare: skipped: {0}.".format(reason))
@@ -357,7 +411,7 @@ def main(argv=None):
             return 0
         baseline = run([os.path.join(BIN, "ansible-playbook"), noop_playbook(workdir)], workdir, "noop.log")
         for method in METHODS:
-            if method == "kubectl" and not shutil.which("kubectl"):
+            if method == "kubectl" and not shutil.which(KUBECTL[0]):
                 notes.append("kubectl: not installed, row skipped")
                 continue
             namespace = "{0}-{1}".format(args.namespace_prefix, method)
@@ -374,6 +428,11 @@ def main(argv=None):
             again = [run(command, workdir, "{0}-reapply-{1}.log".format(method, attempt))
                      for attempt in range(args.repeat)]
             rows.append((method, created, statistics.median(again)))
+        if plane is not None:
+            command = site_command(args.host, kubeconfig, workdir)
+            created = run(command, workdir, "site-create.log")
+            again = [run(command, workdir, "site-reapply-{0}.log".format(attempt)) for attempt in range(args.repeat)]
+            rows.append(("site.yml", created, statistics.median(again)))
     finally:
         if not args.keep:
             for namespace in namespaces:
@@ -385,9 +444,15 @@ def main(argv=None):
 
     print("apply benchmark: {0}, {1} objects of {2}, re-apply median of {3}".format(
         about, len(objects), args.host, args.repeat))
-    print("{0:>15} {1:>14} {2:>18}".format("method", "first apply s", "unchanged re-apply s"))
+    floor = dict((method, again) for method, _created, again in rows).get(FLOOR)
+    print("{0:>15} {1:>14} {2:>21} {3:>14}".format(
+        "method", "first apply s", "unchanged re-apply s", "x " + FLOOR))
     for method, created, again in rows:
-        print("{0:>15} {1:>14.2f} {2:>18.2f}".format(method, created, again))
+        print("{0:>15} {1:>14.2f} {2:>21.2f} {3:>14}".format(
+            method, created, again, "{0:.2f}".format(again / floor) if floor else "-"))
+    if plane is not None:
+        print("site.yml: every role of {0} in its own namespaces, with its reads, preflights and "
+              "prunes: not the same object set as the other rows.".format(args.host))
     print("ansible-playbook start-up with a no-op play: {0:.2f} s (included in both Ansible rows)".format(baseline))
     for note in notes:
         print("  " + note)

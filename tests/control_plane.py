@@ -158,8 +158,8 @@ def _certificates(directory):
         "apiserver.crt": serving.public_bytes(serialization.Encoding.PEM),
         "apiserver.key": pem_key(key),
         "sa.key": pem_key(sa_key),
-        "sa.pub": sa_key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                    serialization.PublicFormat.SubjectPublicKeyInfo),
+        "sa.pub": sa_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo),
     }
     for name, data in files.items():
         path = directory / name
@@ -412,8 +412,8 @@ class ControlPlane:
         path = self.workdir / "kubeconfig-{0}.yaml".format(user)
         config = {
             "apiVersion": "v1", "kind": "Config", "current-context": "test-" + user,
-            "clusters": [{"name": "test", "cluster": {"server": self.url,
-                                                       "certificate-authority": str(self.files["ca.crt"])}}],
+            "clusters": [{"name": "test", "cluster": {
+                "server": self.url, "certificate-authority": str(self.files["ca.crt"])}}],
             "users": [{"name": user, "user": {"token": self.tokens[user]}}],
             "contexts": [{"name": "test-" + user, "context": {"cluster": "test", "user": user}}],
         }
@@ -494,7 +494,7 @@ def main(argv=None):
 
     from tests.schema import crds_dir
 
-    parser = argparse.ArgumentParser(prog="scripts/control-plane", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="scripts/control-plane", description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("command", choices=["build", "up", "down", "status"])
     args = parser.parse_args(argv)
     state_file = STATE_DIR / "state.json"

@@ -7,6 +7,10 @@ run. One control plane serves the module (the session's `control_plane` fixture)
 each test works in namespaces of its own.
 """
 
+# Variables are passed as **dict(base, name=override): pylint reads the override
+# as a second value of the same keyword, which it is not.
+# pylint: disable=repeated-keyword
+
 import base64
 import threading
 import time
@@ -31,8 +35,8 @@ def play(tmp_path, plane, roles, user="admin", tasks_between=None, check=True, e
             "prometheus_external_access_password_dir": str(tmp_path / "credentials")}
     host.update(variables)
     (tmp_path / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {"cluster": host}}}))
-    (tmp_path / "play.yml").write_text(yaml.safe_dump([{"name": "Roles", "hosts": "all", "gather_facts": False,
-                                                         "tasks": tasks}]))
+    play_text = yaml.safe_dump([{"name": "Roles", "hosts": "all", "gather_facts": False, "tasks": tasks}])
+    (tmp_path / "play.yml").write_text(play_text)
     return run_playbook(tmp_path / "play.yml", "-i", str(tmp_path / "hosts.yml"), *extra_args, check=check)
 
 
@@ -152,8 +156,9 @@ def test_the_selector_and_pod_warnings_fire_where_they_should(control_plane, tmp
     plane.apply(prometheus)
     # A kube-state-metrics pod whose port is not the policy's; the API server stores
     # pods although no kubelet ever runs them.
-    plane.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "ksm", "namespace": "warn-test",
-                                                                "labels": {"app.kubernetes.io/name": "kube-state-metrics"}},
+    plane.apply({"apiVersion": "v1", "kind": "Pod",
+                 "metadata": {"name": "ksm", "namespace": "warn-test",
+                              "labels": {"app.kubernetes.io/name": "kube-state-metrics"}},
                  "spec": {"containers": [{"name": "ksm", "image": "example.invalid/ksm",
                                           "ports": [{"containerPort": 9999, "name": "http"}]}]}})
     istio = {"istio_metrics_namespace": "warn-test", "istio_metrics_clients": [{"namespace": "a", "service_account": "b"}],

@@ -142,13 +142,6 @@ def test_apply_mode_stops_at_the_cluster_preflight_without_a_cluster(playbook, t
     assert recap(result.stdout)["localhost"]["changed"] == 0
 
 
-@pytest.mark.skip(reason="needs a Kubernetes API server with the Istio and prometheus-operator CRDs "
-                         "(none on this machine): apply, re-apply without change, the selector warning "
-                         "from a live Prometheus resource, and pruning with istio_metrics_state=absent")
-def test_apply_mode_against_a_cluster():
-    pass
-
-
 def test_example_inventory_renders_for_ocne_only(tmp_path):
     """The example fleet (`make run`), limited to this role: only the OCNE cluster gets objects."""
     require_crds_dir()
