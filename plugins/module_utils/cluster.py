@@ -54,14 +54,26 @@ def input_problem(params, apis_option=None):
         host = params.get("host")
         if host:
             validation.http_url("host (k8s_monitoring host / K8S_AUTH_HOST)", host)
-        for index, api in enumerate(params.get(apis_option) or [] if apis_option else []):
-            where = "{0}[{1}]".format(apis_option, index)
-            validation.api_version(where + ".api_version", api.get("api_version"))
-            validation.kind(where + ".kind", api.get("kind"))
+        for option in ([apis_option] if apis_option else []) + ["prune_kinds"]:
+            for index, api in enumerate(params.get(option) or []):
+                where = "{0}[{1}]".format(option, index)
+                validation.api_version(where + ".api_version", api.get("api_version"))
+                validation.kind(where + ".kind", api.get("kind"))
+        for option, index, obj in [(o, i, obj) for o in ("objects", "definitions")
+                                   for i, obj in enumerate(params.get(o) or [])]:
+            where = "{0}[{1}]".format(option, index)
+            validation.api_version(where + ".apiVersion", obj.get("apiVersion"))
+            validation.kind(where + ".kind", obj.get("kind"))
+            metadata = obj.get("metadata")
+            if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str):
+                raise validation.ValidationError(where + ".metadata", "expected a mapping with a name", metadata)
+            if metadata.get("namespace") is not None:
+                validation.dns1123_label(where + ".metadata.namespace", metadata["namespace"])
         if params.get("component") is not None:
             validation.component("component", params["component"])
-        for index, namespace in enumerate(params.get("namespaces") or []):
-            validation.dns1123_label("namespaces[{0}]".format(index), namespace)
+        for option in ("namespaces", "prune_namespaces"):
+            for index, namespace in enumerate(params.get(option) or []):
+                validation.dns1123_label("{0}[{1}]".format(option, index), namespace)
     except validation.ValidationError as err:
         return str(err)
     return None

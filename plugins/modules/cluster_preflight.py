@@ -166,14 +166,16 @@ def main():
         missing = find_missing_apis(client.resource, module.params["required_apis"])
         if missing:
             module.fail_json(msg=missing_api_message(missing), missing_apis=missing)
-        namespaces = client.resource("Namespace", "v1")
-        missing_namespaces = find_missing_namespaces(lambda name: client.get(namespaces, name=name),
-                                                     module.params["objects"])
-        if missing_namespaces:
-            module.fail_json(msg=missing_namespaces_message(missing_namespaces), missing_namespaces=missing_namespaces)
+        if module.params["objects"]:
+            namespaces = client.resource("Namespace", "v1")
+            missing_namespaces = find_missing_namespaces(lambda name: client.get(namespaces, name=name),
+                                                         module.params["objects"])
+            if missing_namespaces:
+                module.fail_json(msg=missing_namespaces_message(missing_namespaces),
+                                 missing_namespaces=missing_namespaces)
         needed = needed_access(module.params["objects"], module.params["prune_kinds"],
                                module.params["prune_namespaces"])
-        denied = find_denied_access(client.resource, access_review(client), needed)
+        denied = find_denied_access(client.resource, access_review(client), needed) if needed else []
     except Exception as err:  # every client failure becomes one sentence
         module.fail_json(msg=api_error_message(err, module.params.get("host")))
     if denied:

@@ -94,6 +94,7 @@ from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.cluster 
     apply_error_message,
     connection_settings_problem,
     describe_object,
+    input_problem,
 )
 
 
@@ -111,7 +112,7 @@ def argument_spec():
 def main():
     module = AnsibleK8SModule(argument_spec=argument_spec(), supports_check_mode=True)
     params = module.params
-    problem = connection_settings_problem(params)
+    problem = input_problem(params) or connection_settings_problem(params)
     if problem:
         module.fail_json(msg=problem)
     # kubernetes.core's apply service reads these from the module's parameters.

@@ -40,7 +40,7 @@ MODULE_FREE_TEXT = FREE_TEXT + ("context", "impersonate_user", "proxy", "no_prox
                                 "prometheus_resources", "pushers", "ui_sources", "proxy_ssl", "federation_match",
                                 "read_only_extra_paths", "auth_realm", "instances", "tolerations", "dest",
                                 "variable_name")
-KUBE_CLIENT_MODULES = ("cluster_preflight", "prune_owned")
+KUBE_CLIENT_MODULES = ("cluster_preflight", "prune_owned", "server_side_apply")
 HTTP_MODULES = ("pushgateway_metrics", "prometheus_query")
 # Prometheus label names (metrics, grouping keys): [a-zA-Z_][a-zA-Z0-9_]*, "__" prefix reserved.
 BAD_PROMETHEUS_LABELS = [{"bad label!": "x"}, {"0starts_with_digit": "x"}, {"__reserved": "x"}]
@@ -52,7 +52,13 @@ def good_args(module, listener, tmp_path):
     http = "http://127.0.0.1:{0}".format(listener)
     return copy.deepcopy({
         "cluster_preflight": dict(api, required_apis=[{"api_version": "monitoring.coreos.com/v1",
-                                                       "kind": "PodMonitor"}]),
+                                                       "kind": "PodMonitor"}],
+                                  objects=[{"apiVersion": "v1", "kind": "Service",
+                                            "metadata": {"name": "web", "namespace": "monitoring"}}],
+                                  prune_kinds=[{"api_version": "v1", "kind": "Service"}],
+                                  prune_namespaces=["monitoring"]),
+        "server_side_apply": dict(api, definitions=[{"apiVersion": "v1", "kind": "ConfigMap",
+                                                     "metadata": {"name": "example", "namespace": "monitoring"}}]),
         "prune_owned": dict(api, component="network_policies", namespaces=["monitoring"],
                             kinds=[{"api_version": "networking.k8s.io/v1", "kind": "NetworkPolicy"}]),
         "controller_files": {"files": [{"path": str(tmp_path / "writes" / "federation.yaml"), "content": "a: 1\n"}]},
@@ -248,6 +254,9 @@ KNOWN_FINDINGS = {
     ("cluster_preflight", "proxy_headers", "wrong type 'not-a-dict'"): UPSTREAM_DICT,
     ("cluster_preflight", "proxy_headers", "wrong type 5"): UPSTREAM_DICT_CRASH,
     ("cluster_preflight", "required_apis", "wrong type ['not-a-dict']"): UPSTREAM_DICT,
+    ("cluster_preflight", "prune_kinds", "wrong type ['not-a-dict']"): UPSTREAM_DICT,
+    ("server_side_apply", "proxy_headers", "wrong type 'not-a-dict'"): UPSTREAM_DICT,
+    ("server_side_apply", "proxy_headers", "wrong type 5"): UPSTREAM_DICT_CRASH,
     ("controller_files", "files", "wrong type ['not-a-dict']"): UPSTREAM_DICT,
     ("htpasswd_secret", "users", "wrong type ['not-a-dict']"): UPSTREAM_DICT,
     ("prune_owned", "kinds", "wrong type ['not-a-dict']"): UPSTREAM_DICT,
@@ -295,7 +304,7 @@ def test_good_arguments_are_accepted_or_reach_the_listener(module, tmp_path):
     finally:
         counter.close()
     assert result is not None, stderr
-    if module in ("cluster_preflight", "prune_owned", "pushgateway_metrics", "prometheus_query"):
+    if module in KUBE_CLIENT_MODULES + HTTP_MODULES:
         assert counter.count >= 1, result
     else:
         assert not result.get("failed"), result
