@@ -105,7 +105,7 @@ def build(log=print):
     staging = CACHE / "staging-{0}-{1}".format(build_key(), os.getpid())
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    log("building {0} into {1} (cold: ~10 minutes on 2 cores)".format(", ".join(sorted(PACKAGES)), bin_dir()))
+    log("building {0} into {1} (cold: about 7 minutes on 2 cores)".format(", ".join(sorted(PACKAGES)), bin_dir()))
     started = time.monotonic()
     result = subprocess.run([go, "build", "-trimpath", "-ldflags", ldflags(), "-o", str(staging)]
                             + sorted(PACKAGES.values()),

@@ -25,7 +25,7 @@ def _unavailable(message):
 def control_plane(tmp_path_factory):
     if not cp.binaries():
         _unavailable("the control-plane binaries are not built: run `make controlplane` (needs Go; "
-                     "~10 minutes cold) or use the Molecule `cluster` scenario against a cluster of your own")
+                     "about 7 minutes cold) or use the Molecule `cluster` scenario against a cluster of your own")
     directory = crds_dir()
     if directory is None:
         _unavailable("CRD schemas not found: put the shared/ folder beside the repository or set "
