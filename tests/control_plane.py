@@ -189,6 +189,7 @@ class ControlPlane:
         self.tokens = {"admin": secrets.token_hex(24), "restricted": secrets.token_hex(24)}
         self.kubeconfigs = {}
         self.files = {}
+        self._discovery = {}  # group version -> {kind: (plural, namespaced)}
 
     # -- processes
     def _spawn(self, name, args):
@@ -215,7 +216,6 @@ class ControlPlane:
             self.tokens["admin"], self.tokens["restricted"]))
         tokens.chmod(0o600)
         etcd_port, etcd_peer, api_port = free_port(), free_port(), free_port()
-        self.stopped_on_purpose = False
         self._spawn("etcd", [
             str(self.bins["etcd"]), "--data-dir", str(self.workdir / "etcd"),
             "--listen-client-urls", "http://127.0.0.1:{0}".format(etcd_port),
@@ -357,7 +357,7 @@ class ControlPlane:
 
     def resource(self, api_version, kind):
         """(plural, namespaced) from discovery, cached per group version."""
-        cache = self.__dict__.setdefault("_discovery", {})
+        cache = self._discovery
         if api_version not in cache:
             base = "/api/v1" if api_version == "v1" else "/apis/" + api_version
             status, body = self.request("GET", base)
@@ -392,8 +392,12 @@ class ControlPlane:
                 time.sleep(0.2)
         if pending:
             raise ControlPlaneError("CRDs not Established after {0:.0f} s: {1}".format(timeout, pending))
-        self.__dict__.pop("_discovery", None)
+        self.forget_discovery()
         return names
+
+    def forget_discovery(self):
+        """Drop what discovery said: after CRDs were added or removed."""
+        self._discovery = {}
 
     def _setup_rbac(self):
         # The restricted user may do anything in one namespace and nothing elsewhere

@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import os
 
 from ansible.module_utils.common.text.converters import to_text
@@ -26,6 +27,10 @@ API_SOURCES = {
     "deckhouse.io": "Deckhouse (deckhouse-controller)",
     "networking.k8s.io": "Kubernetes itself",
 }
+
+
+# The argument spec of an {api_version, kind} entry, shared by the modules that take lists of them.
+API_REF_OPTIONS = dict(api_version=dict(type="str", required=True), kind=dict(type="str", required=True))
 
 
 def api_group(api_version):
@@ -243,8 +248,6 @@ def describe_object(obj):
 
 def _status_of(err):
     """The Kubernetes Status an apply failure carries, or None."""
-    import json
-
     for candidate in (err, getattr(err, "__cause__", None)):
         body = getattr(candidate, "body", None)
         if body:
@@ -258,11 +261,8 @@ def _status_of(err):
 def apply_error_message(name, err, host=None):
     """One sentence for a failed server-side apply of the object ``name``."""
     status = _status_of(err)
-    if status is None:
-        cause = getattr(err, "__cause__", None) or err
-        if getattr(cause, "status", None) is None and not getattr(cause, "body", None):
-            return "{0}: {1}".format(name, api_error_message(cause, host))
-        return "{0}: {1}".format(name, to_text(err))
+    if status is None:  # no answer from the API server, or not a Kubernetes Status
+        return "{0}: {1}".format(name, api_error_message(getattr(err, "__cause__", None) or err, host))
     causes = (status.get("details") or {}).get("causes") or []
     if status.get("reason") == "Conflict" and causes:
         managers = sorted(set(c.get("message", "").replace("conflict with ", "") for c in causes))

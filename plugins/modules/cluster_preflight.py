@@ -113,6 +113,7 @@ from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import 
     get_api_client,
 )
 from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.cluster import (
+    API_REF_OPTIONS,
     api_error_message,
     connection_settings_problem,
     denied_access_message,
@@ -130,14 +131,10 @@ def argument_spec():
     spec = copy.deepcopy(AUTH_ARG_SPEC)
     spec["required_apis"] = dict(
         type="list", elements="dict", default=[],
-        options=dict(api_version=dict(type="str", required=True),
-                     kind=dict(type="str", required=True),
-                     source=dict(type="str")),
+        options=dict(copy.deepcopy(API_REF_OPTIONS), source=dict(type="str")),
     )
     spec["objects"] = dict(type="list", elements="dict", default=[])
-    spec["prune_kinds"] = dict(type="list", elements="dict", default=[],
-                               options=dict(api_version=dict(type="str", required=True),
-                                            kind=dict(type="str", required=True)))
+    spec["prune_kinds"] = dict(type="list", elements="dict", default=[], options=copy.deepcopy(API_REF_OPTIONS))
     spec["prune_namespaces"] = dict(type="list", elements="str", default=[])
     return spec
 

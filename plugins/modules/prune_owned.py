@@ -93,6 +93,7 @@ from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import 
     get_api_client,
 )
 from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.cluster import (
+    API_REF_OPTIONS,
     api_error_message,
     connection_settings_problem,
     describe_object,
@@ -109,9 +110,7 @@ def argument_spec():
     spec = copy.deepcopy(AUTH_ARG_SPEC)
     spec.update(
         component=dict(type="str", required=True),
-        kinds=dict(type="list", elements="dict", required=True,
-                   options=dict(api_version=dict(type="str", required=True),
-                                kind=dict(type="str", required=True))),
+        kinds=dict(type="list", elements="dict", required=True, options=copy.deepcopy(API_REF_OPTIONS)),
         wanted=dict(type="list", elements="dict", default=[]),
         namespaces=dict(type="list", elements="str", default=[]),
     )

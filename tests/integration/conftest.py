@@ -21,8 +21,8 @@ def _unavailable(message):
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
-def control_plane(tmp_path_factory):
+def control_plane_crds():
+    """The CRD files to install; skips (fails under `make test`) without binaries or CRDs."""
     if not cp.binaries():
         _unavailable("the control-plane binaries are not built: run `make controlplane` (needs Go; "
                      "about 7 minutes cold) or use the Molecule `cluster` scenario against a cluster of your own")
@@ -30,14 +30,20 @@ def control_plane(tmp_path_factory):
     if directory is None:
         _unavailable("CRD schemas not found: put the shared/ folder beside the repository or set "
                      "K8S_MONITORING_CRDS_DIR")
+    return cp.crd_files(directory)
+
+
+@pytest.fixture(scope="session")
+def control_plane(tmp_path_factory):
+    crds = control_plane_crds()
     plane = cp.ControlPlane(tmp_path_factory.mktemp("control-plane"))
     # pytest runs finalizers on Ctrl-C (KeyboardInterrupt) but not on SIGTERM: make
     # SIGTERM an interrupt too, so a killed test run still stops both processes.
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        plane.start(crds=cp.crd_files(directory), namespaces=cp.EXAMPLE_NAMESPACES)
+        plane.start(crds=crds, namespaces=cp.EXAMPLE_NAMESPACES)
         figures.record("control plane: etcd + kube-apiserver {0} up with {1} CRDs in {2:.1f} s".format(
-            plane.server_version(), len(cp.crd_files(directory)), plane.startup_seconds))
+            plane.server_version(), len(crds), plane.startup_seconds))
         yield plane
     finally:
         plane.stop()

@@ -19,9 +19,8 @@ import pytest
 import yaml
 
 from tests import control_plane as cp
-from tests.integration.conftest import _unavailable
+from tests.integration.conftest import control_plane_crds
 from tests.playbook import recap, run_playbook
-from tests.schema import crds_dir
 
 FLEET = ("deckhouse-prod", "kps-staging", "ocne-lab")
 ROLES = ("prometheus_external_access", "pushgateway", "istio_metrics", "network_policies")
@@ -49,15 +48,11 @@ BYSTANDERS = {
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory):
     """{cluster: ControlPlane}, started side by side."""
-    if not cp.binaries():
-        _unavailable("the control-plane binaries are not built: run `make controlplane` (needs Go)")
-    if crds_dir() is None:
-        _unavailable("CRD schemas not found: put the shared/ folder beside the repository or set "
-                     "K8S_MONITORING_CRDS_DIR")
+    crds = control_plane_crds()
     planes = {name: cp.ControlPlane(tmp_path_factory.mktemp(name)) for name in FLEET}
     try:
         with concurrent.futures.ThreadPoolExecutor(len(planes)) as pool:
-            for future in [pool.submit(plane.start, cp.crd_files(crds_dir()), cp.EXAMPLE_NAMESPACES)
+            for future in [pool.submit(plane.start, crds, cp.EXAMPLE_NAMESPACES)
                            for plane in planes.values()]:
                 future.result()
         for name, plane in planes.items():
