@@ -19,12 +19,13 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
 export ANSIBLE_FORCE_COLOR := false
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help run test bootstrap system-packages controlplane lint sanity unit integration pytest molecule molecule-cluster clean
+.PHONY: help run test bootstrap system-packages controlplane lint docs-lint docs sanity unit integration pytest molecule molecule-cluster clean
 
 help:
 	@echo "make run    render manifests for the example inventory into $(RENDER_DIR)/<cluster>/"
 	@echo "make test   lint, ansible-test sanity, Molecule, unit, integration and apply-mode tests"
 	@echo "make controlplane   build kube-apiserver, etcd and kubectl (Go) into .cache/controlplane/"
+	@echo "make docs   HTML docs (modules, roles, README guides) into build/docs/html/"
 
 $(VENV)/.installed: requirements.txt requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -53,7 +54,7 @@ run: bootstrap
 
 # pytest runs last, once over unit and integration tests, so its summary is the
 # closing line; "no tests collected" (exit 5) fails the run like any failure.
-test: bootstrap $(NCA_VENV)/.installed system-packages controlplane lint sanity molecule molecule-cluster pytest
+test: bootstrap $(NCA_VENV)/.installed system-packages controlplane lint docs-lint sanity molecule molecule-cluster pytest
 
 # kube-apiserver, etcd and kubectl from tests/controlplane/go.mod, into
 # .cache/controlplane/<hash of go.mod and go.sum>/bin; a no-op once built.
@@ -66,6 +67,17 @@ pytest: bootstrap $(NCA_VENV)/.installed system-packages controlplane
 lint: bootstrap
 	$(BIN)/yamllint --strict .
 	$(BIN)/ansible-lint --profile production --offline
+
+# antsibull-docs checks every module's and role's documentation the way the docs
+# site renders it (markup, references to this collection and its dependencies).
+# It copies dependencies found in a git work tree with `git ls-files`, and
+# kubernetes.core sits in .venv inside this one: git's search stops at the root.
+docs-lint: bootstrap
+	GIT_CEILING_DIRECTORIES=$(CURDIR) $(BIN)/antsibull-docs lint-collection-docs --plugin-docs \
+	  --validate-collection-refs dependent .
+
+docs: bootstrap
+	scripts/build-docs.sh
 
 sanity: bootstrap
 	scripts/ansible-test-sanity.sh
