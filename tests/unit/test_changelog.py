@@ -1,12 +1,16 @@
 """The changelog tooling: antsibull-changelog accepts the config, changelog.yaml and fragments."""
 
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
 
+import yaml
+
 REPO = pathlib.Path(__file__).resolve().parent.parent.parent
 ANTSIBULL_CHANGELOG = pathlib.Path(sys.executable).parent / "antsibull-changelog"
+SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 
 
 def changelog(*args, cwd=REPO):
@@ -46,3 +50,39 @@ def test_lint_accepts_a_well_formed_fragment(tmp_path):
     )
     result = changelog("lint", cwd=tmp_path)
     assert result.returncode == 0 and not result.stdout.strip(), result.stdout
+
+
+def releases():
+    return yaml.safe_load((REPO / "changelogs" / "changelog.yaml").read_text())["releases"]
+
+
+def semver(version):
+    match = SEMVER.match(version)
+    assert match, "{0} is not a semantic version".format(version)
+    return tuple(int(part) for part in match.groups())
+
+
+def test_the_first_release_lists_features_not_fixes():
+    """Nobody had the code before the first release, so it fixed nothing for anyone."""
+    first = min(releases(), key=semver)
+    sections = set(releases()[first].get("changes", {}))
+    assert sections & {"bugfixes", "security_fixes"} == set(), sections
+
+
+def test_galaxy_version_is_semantic_and_not_behind_the_changelog():
+    version = yaml.safe_load((REPO / "galaxy.yml").read_text())["version"]
+    assert semver(version) >= max(semver(v) for v in releases())
+
+
+def test_changelog_rst_is_generated_from_changelog_yaml(tmp_path):
+    """CHANGELOG.rst is what `antsibull-changelog generate` makes of changelog.yaml, not hand-edited."""
+    copy_of_changelogs(tmp_path)
+    shutil.copy(str(REPO / "CHANGELOG.rst"), str(tmp_path / "CHANGELOG.rst"))
+    plugin_cache = REPO / "changelogs" / ".plugin-cache.yaml"
+    if plugin_cache.is_file():
+        shutil.copy(str(plugin_cache), str(tmp_path / "changelogs" / ".plugin-cache.yaml"))
+    shutil.rmtree(str(tmp_path / "changelogs" / "fragments"))
+    (tmp_path / "changelogs" / "fragments").mkdir()
+    result = changelog("generate", "--refresh-fragments", "without-archives", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout
+    assert (tmp_path / "CHANGELOG.rst").read_text() == (REPO / "CHANGELOG.rst").read_text()
