@@ -13,19 +13,21 @@ NCA_VENV := .venv-nca
 BIN := $(CURDIR)/$(VENV)/bin
 COLLECTION_LINK := .collections/ansible_collections/k8s_monitoring/prometheus
 RENDER_DIR := build/rendered
-DEBIAN_PACKAGES := prometheus prometheus-pushgateway nginx apache2-utils wrk shellcheck
+DEBIAN_PACKAGES := prometheus prometheus-pushgateway nginx apache2-utils wrk shellcheck graphviz
 
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
 export ANSIBLE_FORCE_COLOR := false
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help run test bootstrap system-packages controlplane lint docs-lint docs sanity unit integration pytest molecule molecule-cluster clean
+.PHONY: help run test bootstrap system-packages controlplane lint docs-lint docs graph sanity unit integration pytest molecule molecule-cluster clean
 
 help:
 	@echo "make run    render manifests for the example inventory into $(RENDER_DIR)/<cluster>/"
 	@echo "make test   lint, ansible-test sanity, Molecule, unit, integration and apply-mode tests"
 	@echo "make controlplane   build kube-apiserver, etcd and kubectl (Go) into .cache/controlplane/"
 	@echo "make docs   HTML docs (modules, roles, README guides) into build/docs/html/"
+	@echo "make graph  render, then draw who may connect to whom per cluster (connectivity.svg/png)"
+	@echo "            (or: make run GRAPH=1)"
 
 $(VENV)/.installed: requirements.txt requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -51,10 +53,16 @@ run: bootstrap
 	$(BIN)/ansible-playbook -i inventory/example site.yml -e k8s_monitoring_mode=render \
 	  -e k8s_monitoring_render_dir=$(RENDER_DIR)/{{inventory_hostname}}
 	$(BIN)/python scripts/render_summary.py $(RENDER_DIR)
+	$(if $(GRAPH),NCA=$(CURDIR)/$(NCA_VENV)/bin/nca $(BIN)/python -m tests.connectivity_graph $(RENDER_DIR))
+
+# The analyzer's connectivity of each rendered cluster under its NetworkPolicies,
+# drawn with Graphviz beside the manifests: build/rendered/<cluster>/connectivity.{svg,png}.
+graph: $(NCA_VENV)/.installed system-packages
+	$(MAKE) --no-print-directory run GRAPH=1
 
 # pytest runs last, once over unit and integration tests, so its summary is the
 # closing line; "no tests collected" (exit 5) fails the run like any failure.
-test: bootstrap $(NCA_VENV)/.installed system-packages controlplane lint docs-lint sanity molecule molecule-cluster pytest
+test: bootstrap $(NCA_VENV)/.installed system-packages controlplane lint docs-lint docs sanity molecule molecule-cluster pytest
 
 # kube-apiserver, etcd and kubectl from tests/controlplane/go.mod, into
 # .cache/controlplane/<hash of go.mod and go.sum>/bin; a no-op once built.

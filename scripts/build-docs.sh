@@ -24,6 +24,8 @@ GIT_CEILING_DIRECTORIES="${ROOT}" antsibull-docs collection --use-current --squa
 
 mkdir -p "${RST}/guides"
 cp "${ROOT}/README.md" "${RST}/guides/README.md"
+cp -r "${ROOT}/docs" "${RST}/guides/docs"  # DEVELOPING.md, and the images the READMEs show
+cp "${ROOT}/CHANGELOG.rst" "${RST}/guides/CHANGELOG.rst"
 guides=(guides/README)
 for readme in "${ROOT}"/roles/*/README.md; do
     role="$(basename "$(dirname "${readme}")")"
@@ -31,6 +33,7 @@ for readme in "${ROOT}"/roles/*/README.md; do
     cp "${readme}" "${RST}/guides/roles/${role}/README.md"
     guides+=("guides/roles/${role}/README")
 done
+guides+=(guides/docs/DEVELOPING guides/CHANGELOG)
 {
     printf '\n.. toctree::\n   :maxdepth: 1\n   :caption: Guides\n\n'
     printf '   %s\n' "${guides[@]}"

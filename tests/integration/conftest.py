@@ -1,4 +1,4 @@
-"""The real control plane (etcd + kube-apiserver), one per test session.
+"""Session fixtures: the real control plane (etcd + kube-apiserver), the rendered example fleet.
 
 Without the built binaries or the CRDs, tests that need it skip and say how to
 get them; under `make test` (K8S_MONITORING_REQUIRE_SERVICES=1) that is a
@@ -12,6 +12,7 @@ import pytest
 
 from tests import control_plane as cp
 from tests import figures
+from tests.playbook import run_playbook
 from tests.schema import crds_dir
 
 
@@ -48,6 +49,16 @@ def control_plane(tmp_path_factory):
     finally:
         plane.stop()
         signal.signal(signal.SIGTERM, previous)
+
+
+@pytest.fixture(scope="session")
+def example_fleet(tmp_path_factory):
+    """`make run`'s render of the example inventory: {cluster: rendered directory}."""
+    out = tmp_path_factory.mktemp("example-fleet")
+    run_playbook("site.yml", "-i", "inventory/example",
+                 extra_vars={"k8s_monitoring_mode": "render",
+                             "k8s_monitoring_render_dir": str(out) + "/{{ inventory_hostname }}"})
+    return dict((cluster.name, cluster) for cluster in sorted(out.iterdir()) if cluster.is_dir())
 
 
 def _interrupt(signum, frame):

@@ -11,20 +11,18 @@ silently, so every analysis also counts nca's warnings ("A podSelector selects
 no pods") and runs its sanity check ("NetworkPolicy ... does not select any
 pods"); either makes the analysis fail.
 
-nca lives in its own venv (it pins PyYAML): ``$NCA``, else .venv-nca/bin/nca,
-else /tmp/nca-venv/bin/nca.
+tests/network_analyzer.py finds nca and parses its output.
 """
 
 import os
 import pathlib
-import re
-import shutil
 import subprocess
 
 import pytest
 import yaml
 
 from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import network_policies
+from tests import network_analyzer
 
 DATA = pathlib.Path(__file__).resolve().parent / "data" / "network_policies"
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -33,15 +31,10 @@ VENDOR_POLICIES = DATA / "vendor-ocne-policies.yaml"
 
 
 def nca_executable():
-    configured = os.environ.get("NCA")
-    if configured:
-        if not os.access(configured, os.X_OK):
-            pytest.fail("NCA={0} is not an executable network-config-analyzer".format(configured))
-        return configured
-    for candidate in (REPO / ".venv-nca" / "bin" / "nca", pathlib.Path("/tmp/nca-venv/bin/nca")):
-        if os.access(str(candidate), os.X_OK):
-            return str(candidate)
-    found = shutil.which("nca")
+    try:
+        found = network_analyzer.nca_executable()
+    except RuntimeError as error:
+        pytest.fail(str(error))
     if found:
         return found
     message = ("network-config-analyzer not found: set NCA, or run `make test` (it builds .venv-nca from "
@@ -49,32 +42,6 @@ def nca_executable():
     if os.environ.get("K8S_MONITORING_REQUIRE_SERVICES") == "1":
         pytest.fail(message)
     pytest.skip(message)
-
-
-CONNECTION = re.compile(r"^(?P<src>\S+) => (?P<dst>\S+) : (?P<conn>.*)$")
-PORT_GROUP = re.compile(r"\{protocols:(?P<protocols>[^}]*?)(?:,dst_ports:(?P<ports>[^}]*))?\}")
-
-
-def _parse_connection(text):
-    """nca's connection text -> None (all connections) or {protocol: set of ports or None for all}."""
-    if text.strip() == "All connections":
-        return None
-    allowed = {}
-    for match in PORT_GROUP.finditer(text):
-        ports = None
-        if match.group("ports"):
-            ports = set()
-            for part in match.group("ports").split(","):
-                low, dummy, high = part.strip().partition("-")
-                ports.update(range(int(low), int(high or low) + 1))
-        for protocol in match.group("protocols").split(","):
-            current = allowed.setdefault(protocol.strip(), set())
-            if ports is None or current is None:
-                allowed[protocol.strip()] = None
-            else:
-                current.update(ports)
-    assert allowed, "cannot parse nca connection {0!r}".format(text)
-    return allowed
 
 
 class Analysis:
@@ -128,15 +95,10 @@ def analyze(policies, world, tmp_path, name="policies"):
                 run.kill()
                 run.wait(timeout=10)
     assert connectivity.returncode == 0, connectivity.stdout
-    connections, warnings = {}, []
-    for line in connectivity.stdout.splitlines():
-        if "Warning:" in line:
-            warnings.append(line)
-        match = CONNECTION.match(line)
-        if match:
-            src = match.group("src").replace("[Pod]", "")
-            dst = match.group("dst").replace("[Pod]", "")
-            connections[(src, dst)] = _parse_connection(match.group("conn"))
+    connections = {}
+    parsed, warnings = network_analyzer.parse_connectivity(connectivity.stdout)
+    for (src, dst), allowed in parsed.items():
+        connections[(src.replace("[Pod]", ""), dst.replace("[Pod]", ""))] = allowed
     sanity_problems = []
     if "passed sanity check" not in sanity.stdout:
         sanity_problems = [line for line in sanity.stdout.splitlines()

@@ -1,0 +1,130 @@
+"""`make graph`: the connectivity picture of each example cluster agrees with the analyzer.
+
+The picture is checked where users look at it, in the SVG Graphviz drew: every
+edge drawn is a connection network-config-analyzer reports between pods of those
+two workloads on those ports, every connection it reports into a protected
+workload is drawn, and a workload drawn as open really is open to every pod.
+"""
+
+import shutil
+from xml.etree import ElementTree
+
+import pytest
+import yaml
+
+from tests import connectivity_graph as graph
+from tests import network_analyzer
+from tests.integration.test_network_policies_nca import nca_executable
+from tests.playbook import REPO
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def drawn(svg_path):
+    """({(src id, dst id): label}, {node id: node text}) of a Graphviz SVG."""
+    root = ElementTree.parse(str(svg_path)).getroot()
+    edges, nodes = {}, {}
+    for group in root.iter(SVG + "g"):
+        title = group.find(SVG + "title")
+        texts = [t.text or "" for t in group.iter(SVG + "text")]
+        if group.get("class") == "edge":
+            src, dummy, dst = title.text.partition("->")
+            edges[(src, dst)] = "\n".join(texts)
+        elif group.get("class") == "node":
+            nodes[title.text] = "\n".join(texts)
+    return edges, nodes
+
+
+@pytest.fixture(scope="module")
+def presets():
+    return graph.cluster_presets(REPO / "inventory" / "example")
+
+
+@pytest.fixture(scope="module", params=["deckhouse-prod", "kps-staging", "ocne-lab"])
+def picture(request, example_fleet, presets, tmp_path_factory):
+    nca_executable()  # skips, or fails under `make test`, without the analyzer
+    if not shutil.which("dot"):
+        pytest.fail("Graphviz `dot` not found: `make test` installs the Debian package graphviz")
+    cluster = request.param
+    out = tmp_path_factory.mktemp(cluster)
+    graph.draw(example_fleet[cluster], presets[cluster], out)
+    resources = out / "cluster.yaml"
+    objects = graph.cluster_resources(example_fleet[cluster], presets[cluster])
+    resources.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": objects}))
+    connections, dummy = network_analyzer.connectivity([resources])
+    return cluster, out, connections
+
+
+def test_every_cluster_gets_an_svg_and_a_png(picture):
+    cluster, out, dummy = picture
+    assert (out / "connectivity.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    edges, nodes = drawn(out / "connectivity.svg")
+    assert edges and nodes, cluster
+
+
+def ports_of_label(label):
+    """An edge label as drawn ("TCP 8080,9090" lines, or "all") -> {protocol: ports or None}, or None for all."""
+    if label.strip() == "all":
+        return None
+    allowed = {}
+    for line in label.splitlines():
+        protocol, dummy, ports = line.partition(" ")
+        allowed[protocol] = None if ports == "all" else {int(p) for p in ports.split(",")}
+    return allowed
+
+
+def union(connections):
+    """What the analyzer allows over several pod pairs, in the shape of ports_of_label."""
+    if any(allowed is None for allowed in connections):
+        return None
+    merged = {}
+    for allowed in connections:
+        for protocol, ports in allowed.items():
+            if ports is None or merged.get(protocol, set()) is None:
+                merged[protocol] = None
+            else:
+                merged.setdefault(protocol, set()).update(ports)
+    return merged
+
+
+def test_every_drawn_edge_is_an_allowed_connection(picture):
+    cluster, out, connections = picture
+    edges, dummy = drawn(out / "connectivity.svg")
+    for (src, dst), label in edges.items():
+        allowed = [a for (s, d), a in connections.items()
+                   if graph.node_id(graph.workload(s)) == src and graph.node_id(graph.workload(d)) == dst]
+        assert allowed, "{0}: {1} -> {2} drawn, not reported".format(cluster, src, dst)
+        assert ports_of_label(label) == union(allowed), (cluster, src, dst, label)
+
+
+def test_every_connection_into_a_protected_workload_is_drawn(picture):
+    cluster, out, connections = picture
+    edges, nodes = drawn(out / "connectivity.svg")
+    protected = [node for node, text in nodes.items() if "open to all" not in text]
+    for (src, dst) in connections:
+        target = graph.node_id(graph.workload(dst))
+        if target in protected:
+            assert (graph.node_id(graph.workload(src)), target) in edges, \
+                "{0}: {1} -> {2} reported, not drawn".format(cluster, src, dst)
+
+
+def test_a_workload_drawn_open_is_open_to_every_pod(picture):
+    cluster, out, connections = picture
+    dummy, nodes = drawn(out / "connectivity.svg")
+    pods = {e for pair in connections for e in pair if graph.ENDPOINT.match(e)}
+    for node, text in nodes.items():
+        if "open to all" not in text:
+            continue
+        members = [p for p in pods if graph.node_id(graph.workload(p)) == node]
+        assert members, node
+        for src in pods - set(members):
+            for dst in members:
+                assert connections.get((src, dst), "missing") is None, "{0}: {1} -> {2}".format(cluster, src, dst)
+
+
+def test_the_picture_in_the_network_policies_readme_is_current(example_fleet, presets, tmp_path):
+    nca_executable()
+    graph.draw(example_fleet["kps-staging"], presets["kps-staging"], tmp_path)
+    shown = REPO / "docs" / "images" / "connectivity-kps-staging.svg"
+    assert (tmp_path / "connectivity.svg").read_text() == shown.read_text(), \
+        "the example changed: `make graph`, then copy build/rendered/kps-staging/connectivity.svg to {0}".format(shown)
