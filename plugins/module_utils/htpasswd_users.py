@@ -9,6 +9,10 @@ reads and writes the file, ``bcrypt`` (ident ``2y``), ``apr_md5_crypt`` and
 password still verifies and its scheme and cost are unchanged, so a re-run
 changes nothing and the ingress controller does not reload for nothing.
 
+Generated passwords (``generated: true``) are hashed with ``generated_scheme``
+(apr1 by default), user-chosen ones with ``scheme`` (bcrypt by default): nginx
+verifies the hash on every request, and a slow hash only helps a guessable password.
+
 Nothing here ever puts a password into a message or a result.
 """
 
@@ -33,6 +37,10 @@ SCHEMES = ("bcrypt", "apr1", "sha512")
 DEFAULT_SCHEME = "bcrypt"
 # Chosen from bench/htpasswd_bench.py: nginx verifies the hash on every request in
 # its worker, so the cost is paid per request (see the role README for the figures).
+# A generated password (190 bits) needs no slow hash against offline guessing; apr1 is
+# the fastest salted scheme nginx verifies (its own code, about 7x bcrypt cost 5 and
+# 3x sha512-crypt at its lowest 1000 rounds).
+DEFAULT_GENERATED_SCHEME = "apr1"
 DEFAULT_COST = {"bcrypt": 5, "sha512": 5000, "apr1": None}
 COST_RANGE = {"bcrypt": (4, 31), "sha512": (1000, 999999999)}
 BCRYPT_MAX_BYTES = 72
@@ -65,8 +73,30 @@ def _user_variable(variable, index, username=None):
     return "{0}[{1}]".format(variable, index)
 
 
-def validate_users(users, scheme, min_password_length, variable="users"):
-    """Check every user; messages name the user, never the password."""
+def _password_problem(password, scheme, min_password_length):
+    """(what is wrong, advice for a given password) or None."""
+    if not isinstance(password, str) or password == "":
+        return "must be a non-empty string", None
+    if "\n" in password or "\r" in password:
+        return "must not contain a line break", None
+    if scheme == "bcrypt" and len(password.encode("utf-8")) > BCRYPT_MAX_BYTES:
+        return ("is longer than 72 bytes, which bcrypt cannot hash (it would silently ignore the rest)",
+                "use a shorter one or another scheme")
+    if len(password) < min_password_length:
+        return ("is shorter than {0} characters".format(min_password_length),
+                "use a longer one or let the role generate one")
+    return None
+
+
+def validate_users(users, scheme, min_password_length, variable="users", generated_scheme=DEFAULT_GENERATED_SCHEME,
+                   passwords_known=True):
+    """Check every user; messages name the user, never the password.
+
+    A user whose password was read from somewhere (``password_source``, a generated
+    password's file) gets a message naming that place and how to replace it. With
+    ``passwords_known`` false, a generated user may come without its password (it is
+    checked before the password is generated).
+    """
     if not isinstance(users, list) or not users:
         raise ValidationError(variable, "expected a non-empty list of {username, password}")
     seen = set()
@@ -83,22 +113,21 @@ def validate_users(users, scheme, min_password_length, variable="users"):
         if username in seen:
             raise ValidationError(where, "duplicate username")
         seen.add(username)
-        password = user.get("password")
-        if not isinstance(password, str) or password == "":
-            raise ValidationError(where, "password must be a non-empty string")
-        if "\n" in password or "\r" in password:
-            raise ValidationError(where, "password must not contain a line break")
-        if scheme == "bcrypt" and len(password.encode("utf-8")) > BCRYPT_MAX_BYTES:
-            raise ValidationError(where, "password is longer than 72 bytes, which bcrypt cannot hash "
-                                         "(it would silently ignore the rest); use a shorter one or another scheme")
-        if len(password) < min_password_length:
-            raise ValidationError(where, "password is shorter than {0} characters; use a longer one or let the "
-                                         "role generate one".format(min_password_length))
+        if user.get("generated") and user.get("password") is None and not passwords_known:
+            continue
+        problem = _password_problem(user.get("password"), generated_scheme if user.get("generated") else scheme,
+                                    min_password_length)
+        if problem is None:
+            continue
+        if user.get("password_source"):
+            raise ValidationError(where, "the password stored in {0} {1}; delete it and run again to have a new one "
+                                         "generated".format(user["password_source"], problem[0]))
+        raise ValidationError(where, "password {0}".format(problem[0]) + ("; " + problem[1] if problem[1] else ""))
 
 
-def resolve_cost(scheme, cost, variable="cost"):
+def resolve_cost(scheme, cost, variable="cost", scheme_variable="scheme"):
     if scheme not in SCHEMES:
-        raise ValidationError("scheme", "expected one of {0}".format(", ".join(SCHEMES)), scheme)
+        raise ValidationError(scheme_variable, "expected one of {0}".format(", ".join(SCHEMES)), scheme)
     if scheme == "apr1":
         return None
     if cost is None:
@@ -168,24 +197,30 @@ def format_of_secret(secret):
     return "auth-file" if "auth" in keys else "auth-map"
 
 
-def hash_users(users, scheme, cost, current_content):
-    """Return (entries, changed_users, removed_users); entries is [(username, hash)] in input order."""
+def hash_users(users, scheme, cost, current_content, generated_scheme=DEFAULT_GENERATED_SCHEME, generated_cost=None):
+    """Return (entries, changed_users, removed_users); entries is [(username, hash)] in input order.
+
+    A hash is kept only when it has the wanted scheme and cost and verifies, so a
+    generated password's bcrypt hash from an older release is rehashed once to
+    ``generated_scheme`` (and a given password's apr1 hash once to ``scheme``).
+    """
     current = parse_current(current_content)
-    handler = _handler(scheme, cost)
+    wanted = {False: (scheme, cost), True: (generated_scheme, generated_cost)}
     entries, changed = [], []
     for user in users:
         username, password = user["username"], user["password"]
+        user_scheme, user_cost = wanted[bool(user.get("generated"))]
+        handler = _handler(user_scheme, user_cost)
         existing = current.get_hash(username)
         if existing is not None:
             existing = existing.decode("ascii") if isinstance(existing, bytes) else existing
-            existing_scheme, existing_cost = scheme_of(existing)
-            if existing_scheme == scheme and existing_cost == cost and handler.verify(password, existing):
+            if scheme_of(existing) == (user_scheme, user_cost) and handler.verify(password, existing):
                 entries.append((username, existing))
                 continue
         entries.append((username, handler.hash(password)))
         changed.append(username)
-    wanted = set(u["username"] for u in users)
-    removed = sorted(u for u in current.users() if u not in wanted)
+    kept = set(u["username"] for u in users)
+    removed = sorted(u for u in current.users() if u not in kept)
     return entries, changed, removed
 
 
@@ -209,10 +244,15 @@ ARGUMENT_SPEC = dict(
     namespace=dict(type="str", required=True),
     users=dict(type="list", elements="dict", required=True, options=dict(
         username=dict(type="str", required=True),
-        password=dict(type="str", required=True, no_log=True),
+        # Required unless validate_only and generated (checked in validate_users).
+        password=dict(type="str", no_log=True),
+        generated=dict(type="bool", default=False),
+        password_source=dict(type="str"),
     )),
     scheme=dict(type="str", default=DEFAULT_SCHEME, choices=list(SCHEMES)),
     cost=dict(type="int"),
+    generated_scheme=dict(type="str", default=DEFAULT_GENERATED_SCHEME, choices=list(SCHEMES)),
+    generated_cost=dict(type="int"),
     format=dict(type="str", default="auth-file", choices=list(FORMATS)),
     min_password_length=dict(type="int", default=DEFAULT_MIN_PASSWORD_LENGTH, no_log=False),
     # Hashes, not passwords; no_log here would make AnsibleModule mask the unchanged
@@ -236,6 +276,8 @@ def build(params, check_mode=False):
     namespace = validation.dns1123_label("namespace", params["namespace"])
     scheme = params.get("scheme") or DEFAULT_SCHEME
     cost = resolve_cost(scheme, params.get("cost"))
+    generated_scheme = params.get("generated_scheme") or DEFAULT_GENERATED_SCHEME
+    generated_cost = resolve_cost(generated_scheme, params.get("generated_cost"), "generated_cost", "generated_scheme")
     secret_format = validation.one_of("format", params.get("format") or "auth-file", FORMATS)
     min_length = params.get("min_password_length")
     if min_length is None:
@@ -243,7 +285,8 @@ def build(params, check_mode=False):
     if isinstance(min_length, bool) or not isinstance(min_length, int) or min_length < 1:
         raise ValidationError("min_password_length", "expected a positive integer", min_length)
     users = params.get("users")
-    validate_users(users, scheme, min_length, variable)
+    validate_users(users, scheme, min_length, variable, generated_scheme,
+                   passwords_known=not params.get("validate_only"))
     if params.get("validate_only"):
         return {"changed": False}
 
@@ -257,7 +300,8 @@ def build(params, check_mode=False):
         current_content = content_from_file(params.get("current_secret_file"))
         current_format = format_of_secret(_load_yaml_file(params.get("current_secret_file")))
 
-    entries, changed_users, removed_users = hash_users(users, scheme, cost, current_content)
+    entries, changed_users, removed_users = hash_users(users, scheme, cost, current_content, generated_scheme,
+                                                       generated_cost)
     current_order = list(parse_current(current_content).users()) if current_content else None
     changed = (
         current_order is None
@@ -276,4 +320,6 @@ def build(params, check_mode=False):
         "removed_users": removed_users,
         "scheme": scheme,
         "cost": cost,
+        "generated_scheme": generated_scheme,
+        "generated_cost": generated_cost,
     }

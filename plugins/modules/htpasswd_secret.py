@@ -24,8 +24,12 @@ description:
   - Never returns or logs a password. Runs on the controller as an action plugin; it
     builds the manifest only and never contacts a cluster.
   - nginx verifies the hash on every request in its worker process, so a slow hash costs
-    ingress CPU per request; see the role README of C(prometheus_external_access) for
-    measured figures per scheme and cost.
+    ingress CPU per request. Generated passwords (C(generated=true)) are hashed with the fast
+    O(generated_scheme) (C(apr1) by default): with about 190 bits of entropy they need no slow
+    hash against offline guessing. User-chosen passwords keep O(scheme) (C(bcrypt) by default).
+    See the role README of C(prometheus_external_access) for measured figures per scheme and cost.
+  - A generated password's hash in another scheme (the C(bcrypt) hash release 0.1.0 wrote) is
+    rehashed once to O(generated_scheme), reported in RV(changed_users); then it is kept.
 author:
   - k8s_monitoring.prometheus contributors (@k8s-monitoring)
 requirements:
@@ -53,9 +57,21 @@ options:
         type: str
         required: true
       password:
-        description: Password; never logged or returned.
+        description:
+          - Password; never logged or returned.
+          - Required, except with O(validate_only=true) for a C(generated) user whose password
+            does not exist yet.
         type: str
-        required: true
+      generated:
+        description: The password was generated (not chosen by a person); it is hashed with O(generated_scheme).
+        type: bool
+        default: false
+      password_source:
+        description:
+          - Where the password was read from, for example the file of a generated password.
+          - When that password fails the checks, the message names this place and says to delete
+            it to have a new one generated (never the password itself).
+        type: str
   scheme:
     description:
       - Hash scheme. C(bcrypt) is written with the C($2y$) prefix (Apache and nginx compatible),
@@ -67,6 +83,17 @@ options:
     description:
       - bcrypt cost (4-31, default 5) or sha512-crypt rounds (1000 and up, default 5000);
         ignored for C(apr1).
+    type: int
+  generated_scheme:
+    description:
+      - Hash scheme of the C(generated) users' passwords, with the same choices as O(scheme).
+      - C(apr1) (the default) is the fastest salted scheme nginx verifies (its own code); C(sha512)
+        at its lowest 1000 rounds is about three times slower, C(bcrypt) cost 5 about seven times.
+    type: str
+    default: apr1
+    choices: [bcrypt, apr1, sha512]
+  generated_cost:
+    description: Like O(cost), for O(generated_scheme).
     type: int
   format:
     description: C(auth-file) writes one C(auth) key in htpasswd format; C(auth-map) one key per user.
@@ -95,7 +122,9 @@ options:
     type: str
     default: users
   validate_only:
-    description: Only check the inputs (before the caller reads any live state); returns nothing else.
+    description:
+      - Only check the inputs (before the caller reads any live state or generates a password);
+        returns nothing else.
     type: bool
     default: false
 attributes:
@@ -115,6 +144,10 @@ EXAMPLES = r"""
     users:
       - username: grafana
         password: "{{ grafana_prometheus_password }}"
+      - username: federate
+        password: "{{ lookup('ansible.builtin.password', 'credentials/federate', length=32) }}"
+        generated: true
+        password_source: credentials/federate
     scheme: bcrypt
     cost: 5
     current_secret: "{{ live_secret.resources | first | default(omit) }}"
@@ -147,6 +180,14 @@ scheme:
   type: str
 cost:
   description: The bcrypt cost or sha512 rounds used (null for apr1).
+  returned: success
+  type: int
+generated_scheme:
+  description: The scheme used for the C(generated) users.
+  returned: success
+  type: str
+generated_cost:
+  description: The cost used for the C(generated) users (null for apr1).
   returned: success
   type: int
 """

@@ -207,7 +207,8 @@ def stack(tmp_path_factory):
         auth = htpasswd_users.build(dict(
             name="prometheus-external-basic-auth", namespace="d8-monitoring",
             users=[{"username": "grafana", "password": PASSWORD},
-                   {"username": "federate", "password": FEDERATE_PASSWORD}],
+                   # generated: hashed with the fast scheme (apr1), which nginx must verify too
+                   {"username": "federate", "password": FEDERATE_PASSWORD, "generated": True}],
             scheme="bcrypt", cost=None, format="auth-file", min_password_length=16, current_secret=None,
             current_secret_file=None, current_content=None, component="prometheus_external_access",
             variable_name="users"))
@@ -270,6 +271,8 @@ def test_source_outside_the_allowlist_gets_403(stack):
 
 
 def test_read_only_routes_federate_but_not_admin_or_lifecycle(stack):
+    auth = base64.b64decode(stack["auth"]["secret"]["data"]["auth"]).decode()
+    assert "\ngrafana:$2y$" in "\n" + auth and "\nfederate:$apr1$" in auth  # chosen: bcrypt, generated: apr1
     status, body = request(stack["port"], "/federate?match[]=" + urllib.parse.quote('{job="self"}'),
                            stack["ca"].cert_file, "federate", FEDERATE_PASSWORD)
     assert status == 200 and b'job="self"' in body

@@ -151,3 +151,75 @@ def test_rejections_name_the_user_not_the_password(users, params, fragment):
 def test_long_password_is_fine_with_sha512():
     result = build([{"username": "grafana", "password": "x" * 100}], scheme="sha512")
     assert HtpasswdFile.from_string(auth_text(result).encode()).check_password("grafana", "x" * 100)
+
+
+def test_generated_passwords_get_the_fast_scheme_given_ones_keep_bcrypt():
+    """12.16: nginx pays the hash on every request; only a guessable password needs a slow one."""
+    users = [{"username": "grafana", "password": GOOD}, {"username": "federate", "password": OTHER, "generated": True}]
+    result = build(users)
+    lines = auth_text(result).splitlines()
+    assert lines[0].startswith("grafana:$2y$05$") and lines[1].startswith("federate:$apr1$")
+    assert (result["generated_scheme"], result["generated_cost"]) == ("apr1", None)
+    htpasswd = HtpasswdFile.from_string(auth_text(result).encode())
+    assert htpasswd.check_password("grafana", GOOD) and htpasswd.check_password("federate", OTHER)
+    again = build(users, current_secret=result["secret"])
+    assert again["changed"] is False and auth_text(again) == auth_text(result)
+
+
+def test_generated_scheme_can_be_chosen():
+    users = [{"username": "federate", "password": OTHER, "generated": True}]
+    assert auth_text(build(users, generated_scheme="sha512", generated_cost=1000)).startswith("federate:$6$rounds=1000$")
+    with pytest.raises(ValidationError) as err:
+        build(users, generated_scheme="sha512", generated_cost=10)
+    assert "generated_cost: expected a sha512 cost from 1000" in str(err.value)
+
+
+def test_bcrypt_hash_of_a_generated_password_is_rehashed_once():
+    """What 0.1.0 wrote for a generated password (bcrypt) becomes apr1 on the next run, then stays."""
+    old = build([{"username": "federate", "password": OTHER}])
+    assert auth_text(old).startswith("federate:$2y$")
+    users = [{"username": "federate", "password": OTHER, "generated": True}]
+    upgraded = build(users, current_secret=old["secret"])
+    assert upgraded["changed"] and upgraded["changed_users"] == ["federate"]
+    assert auth_text(upgraded).startswith("federate:$apr1$")
+    assert build(users, current_secret=upgraded["secret"])["changed"] is False
+
+
+def test_generated_passwords_longer_than_72_bytes_are_fine():
+    """The 72-byte limit is bcrypt's; generated passwords are not bcrypt-hashed."""
+    result = build([{"username": "federate", "password": "g" * 100, "generated": True}])
+    assert HtpasswdFile.from_string(auth_text(result).encode()).check_password("federate", "g" * 100)
+
+
+@pytest.mark.parametrize("password,fragment", [
+    ("short-stored", "is shorter than 16 characters"),
+    ("", "must be a non-empty string"),
+    ("stored-password-with\nline-break", "must not contain a line break"),
+])
+def test_bad_stored_password_names_its_file_and_the_fix(password, fragment):
+    """12.11: a password file that fails the checks is named with how to replace it, never shown."""
+    source = "/home/me/.ansible/credentials/c1/prometheus_external_access/federate"
+    with pytest.raises(ValidationError) as err:
+        build([{"username": "grafana", "password": GOOD},
+               {"username": "federate", "password": password, "generated": True, "password_source": source}],
+              variable_name="prometheus_external_access_users")
+    message = str(err.value)
+    assert message.startswith("prometheus_external_access_users[1] (user 'federate'): the password stored in " + source)
+    assert fragment in message and "delete it and run again to have a new one generated" in message
+    assert not password or password not in message
+
+
+def test_validate_only_accepts_generated_users_before_their_password_exists():
+    """The role checks everything before the password lookup writes a file."""
+    users = [{"username": "grafana", "password": GOOD}, {"username": "federate", "generated": True}]
+    assert build(users, validate_only=True) == {"changed": False}
+    with pytest.raises(ValidationError) as err:
+        build([{"username": "grafana", "password": "tiny-pw1"}, {"username": "federate", "generated": True}],
+              validate_only=True)
+    assert "users[0] (user 'grafana'): password is shorter than 16" in str(err.value)
+    with pytest.raises(ValidationError) as err:
+        build([{"username": "federate", "generated": True}], scheme="md5", validate_only=True)
+    assert "scheme: expected one of" in str(err.value)
+    with pytest.raises(ValidationError) as err:
+        build([{"username": "federate", "generated": True}])
+    assert "users[0] (user 'federate'): password must be a non-empty string" in str(err.value)
