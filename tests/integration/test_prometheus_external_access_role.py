@@ -47,7 +47,10 @@ def recap_changed(output):
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
-    base = tmp_path_factory.mktemp("pea-role")
+    return make_workspace(tmp_path_factory.mktemp("pea-role"))
+
+
+def make_workspace(base):
     (base / "tls.crt").write_text("-----BEGIN CERTIFICATE-----\nMIIBCERT\n-----END CERTIFICATE-----\n")
     (base / "tls.key").write_text("-----BEGIN PRIVATE KEY-----\n{0}\n-----END PRIVATE KEY-----\n".format(KEY_MARKER))
     (base / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {"pea-cluster": {
@@ -59,7 +62,7 @@ def workspace(tmp_path_factory):
     return base
 
 
-def playbook(workspace, *extra, password=KNOWN_PASSWORD, state="present"):
+def playbook(workspace, *extra, password=KNOWN_PASSWORD, state="present", overrides=None):
     variables = {
         "k8s_monitoring_mode": "render",
         "k8s_monitoring_render_dir": str(workspace / "rendered"),
@@ -76,6 +79,7 @@ def playbook(workspace, *extra, password=KNOWN_PASSWORD, state="present"):
         "prometheus_external_access_federation_file": str(workspace / "outside" / "federation.yaml"),
         "prometheus_external_access_federation_username": "federate",
     }
+    variables.update(overrides or {})
     (workspace / "vars.json").write_text(json.dumps(variables))
     return run([str(BIN / "ansible-playbook"), "-i", str(workspace / "hosts.yml"), str(workspace / "play.yml"),
                 "-e", "@" + str(workspace / "vars.json"), "-vvv", "--diff"] + list(extra))
@@ -160,6 +164,59 @@ def test_bad_input_fails_before_anything_is_written(workspace, tmp_path):
     assert "Traceback" not in result.stdout and "MODULE FAILURE" not in result.stdout
     assert not (tmp_path / "rendered").exists()
     assert KNOWN_PASSWORD not in result.stdout
+
+
+def test_check_mode_generates_no_password_file_and_says_what_it_would_generate(tmp_path):
+    """12.17 (c): the password lookup must not write in check mode; the run reports what it would generate."""
+    workspace = make_workspace(tmp_path)
+    checked = playbook(workspace, "--check")
+    assert checked.returncode == 0, checked.stdout
+    assert not (workspace / "credentials").exists(), "check mode wrote a password file"
+    assert not (workspace / "rendered").exists() and not (workspace / "outside").exists()
+    assert "Would generate passwords for federate in {0}/federate (check mode: nothing written)".format(
+        workspace / "credentials") in " ".join(checked.stdout.split())  # the callback wraps long lines
+    assert recap_changed(checked.stdout) > 0
+    assert KNOWN_PASSWORD not in checked.stdout
+
+
+@pytest.mark.parametrize("overrides,message", [
+    ({"prometheus_external_access_password_length": 8},
+     "prometheus_external_access_password_length: 8 is less than prometheus_external_access_min_password_length (16)"),
+    ({"prometheus_external_access_users": [{"username": "grafana", "password": "Tiny-Given-8"}, {"username": "federate"}]},
+     "prometheus_external_access_users[0] (user 'grafana'): password is shorter than 16 characters"),
+    ({"prometheus_external_access_hash_cost": 3}, "cost: expected a bcrypt cost from 4 to 31"),
+])
+def test_bad_password_input_fails_before_a_password_file_is_written(tmp_path, overrides, message):
+    """12.11: inputs are checked before the password lookup, so a failed run leaves no password file."""
+    workspace = make_workspace(tmp_path)
+    result = playbook(workspace, overrides=overrides)
+    assert result.returncode != 0
+    assert message in " ".join(result.stdout.split())
+    assert "Traceback" not in result.stdout and "MODULE FAILURE" not in result.stdout
+    assert not (workspace / "credentials").exists(), "a password file was written before the inputs were checked"
+    assert not (workspace / "rendered").exists()
+    assert "Tiny-Given-8" not in result.stdout
+
+
+def test_bad_stored_password_is_named_by_its_file_and_deleting_it_recovers(tmp_path):
+    """12.11: a stored password that fails the checks names its file and the fix, never its content."""
+    workspace = make_workspace(tmp_path)
+    stored = workspace / "credentials" / "federate"
+    stored.parent.mkdir(mode=0o700)
+    stored.write_text("Tiny9Xq\n")
+    stored.chmod(0o600)
+    failed = playbook(workspace)
+    assert failed.returncode != 0
+    assert ("prometheus_external_access_users[1] (user 'federate'): the password stored in {0} is shorter than 16 "
+            "characters; delete it and run again to have a new one generated".format(stored)) in " ".join(
+                failed.stdout.split())
+    assert "Tiny9Xq" not in failed.stdout
+    assert "Traceback" not in failed.stdout and not (workspace / "rendered").exists()
+
+    stored.unlink()
+    recovered = playbook(workspace)
+    assert recovered.returncode == 0, recovered.stdout
+    assert len(stored.read_text().split()[0]) == 32
 
 
 def run_module(name, args, check_mode=False):
