@@ -38,8 +38,8 @@ DEFAULT_SCHEME = "bcrypt"
 # Chosen from bench/htpasswd_bench.py: nginx verifies the hash on every request in
 # its worker, so the cost is paid per request (see the role README for the figures).
 # A generated password (190 bits) needs no slow hash against offline guessing; apr1 is
-# the fastest salted scheme nginx verifies (its own code, about 7x bcrypt cost 5 and
-# 3x sha512-crypt at its lowest 1000 rounds).
+# the fastest of these schemes in nginx (its own code, about 7x bcrypt cost 5 and
+# 4x sha512-crypt at its lowest 1000 rounds).
 DEFAULT_GENERATED_SCHEME = "apr1"
 DEFAULT_COST = {"bcrypt": 5, "sha512": 5000, "apr1": None}
 COST_RANGE = {"bcrypt": (4, 31), "sha512": (1000, 999999999)}

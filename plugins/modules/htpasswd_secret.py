@@ -87,8 +87,8 @@ options:
   generated_scheme:
     description:
       - Hash scheme of the C(generated) users' passwords, with the same choices as O(scheme).
-      - C(apr1) (the default) is the fastest salted scheme nginx verifies (its own code); C(sha512)
-        at its lowest 1000 rounds is about three times slower, C(bcrypt) cost 5 about seven times.
+      - C(apr1) (the default) is the fastest of these schemes in nginx (its own code); C(sha512)
+        at its lowest 1000 rounds is about four times slower, C(bcrypt) cost 5 about seven times.
     type: str
     default: apr1
     choices: [bcrypt, apr1, sha512]
