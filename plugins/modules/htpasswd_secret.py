@@ -25,7 +25,7 @@ description:
     builds the manifest only and never contacts a cluster.
   - nginx verifies the hash on every request in its worker process, so a slow hash costs
     ingress CPU per request. Generated passwords (C(generated=true)) are hashed with the fast
-    O(generated_scheme) (C(apr1) by default): with about 190 bits of entropy they need no slow
+    O(generated_scheme) (C(apr1) by default); with about 190 bits of entropy they need no slow
     hash against offline guessing. User-chosen passwords keep O(scheme) (C(bcrypt) by default).
     See the role README of C(prometheus_external_access) for measured figures per scheme and cost.
   - A generated password's hash in another scheme (the C(bcrypt) hash release 0.1.0 wrote) is
