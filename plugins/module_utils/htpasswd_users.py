@@ -247,7 +247,7 @@ ARGUMENT_SPEC = dict(
         # Required unless validate_only and generated (checked in validate_users).
         password=dict(type="str", no_log=True),
         generated=dict(type="bool", default=False),
-        password_source=dict(type="str"),
+        password_source=dict(type="str", no_log=False),  # a file path or Secret name, not a secret
     )),
     scheme=dict(type="str", default=DEFAULT_SCHEME, choices=list(SCHEMES)),
     cost=dict(type="int"),
