@@ -6,9 +6,10 @@ connectivity of the cluster's pods under the collection's NetworkPolicies:
 - the pods the platform brings (Prometheus, exporters, Grafana, the ingress
   controller, other teams' workloads) come from the world of the cluster's
   network_policies preset, tests/integration/data/network_policies/worlds/, minus
-  the workloads this collection deploys itself;
-- those, and the policies, come from the rendered manifests (a Deployment is one
-  endpoint for nca).
+  the pods that stand for what this collection runs;
+- those, and the policies, come from the rendered manifests: a Deployment is one
+  endpoint for nca, and a Deckhouse ModuleConfig becomes the pods Deckhouse runs
+  for its instances (as the pushgateway builder describes them).
 
 The picture groups pods by workload inside a box per namespace (red: default deny),
 labels each edge with the ports it allows, and draws a workload no policy
@@ -31,14 +32,14 @@ import tempfile
 
 import yaml
 
+from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import pushgateway
 from tests import network_analyzer
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 WORLDS = REPO / "tests" / "integration" / "data" / "network_policies" / "worlds"
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
-# Pods of the world that stand for what this collection deploys; the rendered
-# workloads take their place.
-COLLECTION_WORKLOAD = re.compile(r"pushgateway")
+# World pods that stand for what a role of this collection runs; the rendered objects take their place.
+STANDS_FOR = "k8s-monitoring.test/stands-for"
 ENDPOINT = re.compile(r"^(?P<namespace>[^/]+)/(?P<name>[^\[]+)\[(?P<kind>\w+)\]$")
 # A pod's generated suffix: a StatefulSet ordinal, a ReplicaSet / Job hash.
 POD_SUFFIX = re.compile(r"-(\d+|[a-z0-9]{3,5})$")
@@ -60,12 +61,26 @@ def rendered_objects(cluster_dir):
             yield yaml.safe_load(path.read_text())
 
 
+def deckhouse_pushgateway_pods(module_config):
+    """The pods Deckhouse runs for the instances of a rendered prometheus-pushgateway ModuleConfig."""
+    names = module_config["spec"]["settings"]["instances"]
+    return [{"apiVersion": "v1", "kind": "Pod",
+             "metadata": {"name": "{0}-0".format(pod["name"]), "namespace": pod["namespace"],
+                          "labels": pod["pod_labels"]},
+             "spec": {"containers": [{"name": "pushgateway", "image": "pushgateway",
+                                      "ports": [{"name": "http-metrics", "containerPort": pod["port"]}]}]}}
+            for pod in pushgateway.workloads("deckhouse", None, names)]
+
+
 def cluster_resources(cluster_dir, preset):
     """The objects nca reads for one cluster: the platform's world, the rendered workloads and policies."""
     world = yaml.safe_load((WORLDS / "{0}.yaml".format(preset)).read_text())["items"]
-    objects = [item for item in world
-               if item["kind"] == "Namespace" or not COLLECTION_WORKLOAD.search(item["metadata"]["name"])]
-    objects += [obj for obj in rendered_objects(cluster_dir) if obj["kind"] in WORKLOAD_KINDS + ("NetworkPolicy",)]
+    objects = [item for item in world if STANDS_FOR not in (item["metadata"].get("annotations") or {})]
+    for obj in rendered_objects(cluster_dir):
+        if obj["kind"] in WORKLOAD_KINDS + ("NetworkPolicy",):
+            objects.append(obj)
+        elif obj["kind"] == "ModuleConfig" and obj["metadata"]["name"] == pushgateway.DECKHOUSE_MODULE:
+            objects.extend(deckhouse_pushgateway_pods(obj))
     return objects
 
 

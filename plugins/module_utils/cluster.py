@@ -76,6 +76,8 @@ def input_problem(params, apis_option=None):
                 validation.dns1123_label(where + ".metadata.namespace", metadata["namespace"])
         if params.get("component") is not None:
             validation.component("component", params["component"])
+        if params.get("instance"):
+            validation.label_value("instance", params["instance"])
         for option in ("namespaces", "prune_namespaces"):
             for index, namespace in enumerate(params.get(option) or []):
                 validation.dns1123_label("{0}[{1}]".format(option, index), namespace)

@@ -20,7 +20,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 
-from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import validation
+from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import platforms, validation
 from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.ownership import owned
 from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.validation import (
     ValidationError,
@@ -97,7 +97,7 @@ ARGUMENT_SPEC = dict(
     pod_monitor_enabled=dict(type="bool", default=True),
     pod_monitor_name=dict(type="str", default="envoy-stats"),
     pod_monitor_variant=dict(type="str", default="envoy", choices=sorted(VARIANTS)),
-    release_label=dict(type="str", default="prometheus-operator"),
+    release_label=dict(type="str", default=platforms.VERRAZZANO_MONITOR_SELECTOR["release"]),
     monitor_labels=dict(type="dict", default={}),
     scrape_interval=dict(type="str"),
     scrape_namespaces=dict(type="list", elements="str", default=[]),

@@ -22,7 +22,7 @@ __metaclass__ = type
 import copy
 import ipaddress
 
-from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import validation
+from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import pushgateway, validation
 from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.ownership import owned
 from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.validation import (
     ValidationError,
@@ -103,7 +103,8 @@ PRESETS = {
         "workloads": dict(copy.deepcopy(_KPS_WORKLOADS), grafana={
             "namespace": "verrazzano-system", "pod_labels": {"app": "system-grafana"}, "ports": {"web": 3000}}),
         "ui_sources": [{"namespace": "verrazzano-system", "pod_labels": {"app": "verrazzano-authproxy"}}],
-        "components": ["node_exporter", "kube_state_metrics", "operator", "prometheus_self", "prometheus_ui"],
+        "components": ["node_exporter", "kube_state_metrics", "operator", "prometheus_self", "grafana_datasource",
+                       "prometheus_ui"],
         "operator_webhook": True,
     },
     # Deckhouse puts kube-rbac-proxy in front of every component: the policy ports
@@ -154,6 +155,7 @@ ARGUMENT_SPEC = dict(
     pushers=dict(type="list", elements="dict", default=[]),
     api_server_cidrs=dict(type="list", elements="str", default=[]),
     kube_state_metrics_telemetry=dict(type="bool", default=False),
+    collection_pushgateway=dict(type="dict"),
     live_pods=dict(type="list", elements="dict"),
     live_daemonsets=dict(type="list", elements="dict"),
 )
@@ -217,6 +219,41 @@ def _resolve_workloads(params, preset, namespace):
             raise ValidationError("{0}.{1}".format(variable, name),
                                   "unknown workload; expected one of {0}".format(", ".join(sorted(WORKLOAD_PORTS))))
     return workloads
+
+
+def collection_pushgateway_workload(params):
+    """The Pushgateway pods the pushgateway role runs in this cluster, as one workload, or None.
+
+    The role passes the pushgateway_* variables of the same host; the labels, port
+    and namespace come from the pushgateway builder, so the policies select exactly
+    the pods it makes (all its instances: the labels they share).
+    """
+    given = params.get("collection_pushgateway")
+    if not given or not given.get("enabled") or (given.get("state") or "present") != "present":
+        return None
+    preset = given.get("preset") or pushgateway.ARGUMENT_SPEC["preset"]["default"]
+    validation.one_of("pushgateway_preset", preset, pushgateway.PRESETS)
+    names = pushgateway.instance_names(given.get("instances") or [])
+    pods = pushgateway.workloads(preset, given.get("namespace"), names)
+    if not pods:
+        return None
+    shared = dict((k, v) for k, v in pods[0]["pod_labels"].items() if all(p["pod_labels"].get(k) == v for p in pods))
+    return {"namespace": pods[0]["namespace"], "pod_labels": shared, "ports": {"web": pods[0]["port"]}}
+
+
+def check_pushgateway_reachable(enabled, workloads, namespace, collection):
+    """Fail when the policies would shut Prometheus or every pusher out of a Pushgateway."""
+    target = workloads["pushgateway"]
+    denied = enabled["default_deny"] and collection is not None and target["namespace"] == namespace
+    if denied and not enabled["pushgateway"]:
+        raise ValidationError(VAR + "components.pushgateway",
+                              "the pushgateway role runs Pushgateways in {0}, where the default deny of this role "
+                              "closes them to Prometheus; switch on component pushgateway".format(namespace))
+    if (denied or enabled["pushgateway"]) and not enabled["pushers"]:
+        raise ValidationError(VAR + "components.pushers",
+                              "the Pushgateway pods in {0} admit Prometheus only, so no job could push; list the "
+                              "jobs that push in network_policies_pushers and switch on component "
+                              "pushers".format(target["namespace"]))
 
 
 def _cidr(variable, value):
@@ -315,22 +352,26 @@ def with_defaults(params):
 
 def build(params, check_mode=False):
     params = with_defaults(params)
-    if params["state"] == "absent":
-        # Removal needs no inputs: pruning finds the role's objects by their ownership labels.
-        return {"changed": False, "manifests": [], "required_apis": [],
-                "prune_kinds": [{"api_version": API_VERSION, "kind": KIND}],
-                "namespace": params["namespace"], "pod_namespaces": [], "warnings": []}
     preset_name = params["preset"]
     validation.one_of(VAR + "preset", preset_name, PRESETS)
     preset = PRESETS[preset_name]
     namespace = params.get("namespace") or preset["namespace"]
     validation.dns1123_label(VAR + "namespace", namespace)
+    if params["state"] == "absent":
+        # Removal needs no other input: pruning finds the role's objects by their ownership labels.
+        return {"changed": False, "manifests": [], "required_apis": [],
+                "prune_kinds": [{"api_version": API_VERSION, "kind": KIND}],
+                "namespace": namespace, "pod_namespaces": [], "warnings": []}
     prefix = params["name_prefix"]
     if prefix:
         validation.dns1123_subdomain(VAR + "name_prefix", prefix.rstrip("-.") or prefix)
 
     enabled = _resolve_components(params, preset)
     workloads = _resolve_workloads(params, preset, namespace)
+    collection = collection_pushgateway_workload(params)
+    if collection and "pushgateway" not in (params.get("workloads") or {}):
+        workloads["pushgateway"] = collection
+    check_pushgateway_reachable(enabled, workloads, namespace, collection)
     warnings = []
 
     ui_variable = VAR + "ui_sources"

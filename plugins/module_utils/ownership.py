@@ -3,9 +3,11 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Ownership labels: how the collection recognises the objects it made.
 
-Every object a role builds carries ``app.kubernetes.io/managed-by`` and the role's
-name. Pruning lists objects by these two labels and deletes those the current run
-no longer wants, so nothing created by hand or by another tool is ever touched.
+Every object a role builds carries ``app.kubernetes.io/managed-by``, the role's
+name and the *instance*: which use of the role made it (``<role>_instance``, by
+default the namespace the role works in). Pruning lists objects by all three
+labels and deletes those the current run no longer wants, so nothing created by
+hand, by another tool or by another use of the same role is ever touched.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -18,16 +20,31 @@ import copy
 MANAGED_BY_KEY = "app.kubernetes.io/managed-by"
 MANAGED_BY_VALUE = "k8s_monitoring.prometheus"
 COMPONENT_KEY = "prometheus.k8s-monitoring.io/role"
+INSTANCE_KEY = "prometheus.k8s-monitoring.io/instance"
 FIELD_MANAGER = "k8s-monitoring-prometheus"
 
 
-def ownership_labels(component):
-    return {MANAGED_BY_KEY: MANAGED_BY_VALUE, COMPONENT_KEY: component}
+def ownership_labels(component, instance=None):
+    labels = {MANAGED_BY_KEY: MANAGED_BY_VALUE, COMPONENT_KEY: component}
+    if instance:
+        labels[INSTANCE_KEY] = instance
+    return labels
 
 
-def label_selector(component):
-    """The selector string that finds every object ``component`` made."""
-    return ",".join("{0}={1}".format(k, v) for k, v in sorted(ownership_labels(component).items()))
+def label_selector(component, instance=None):
+    """The selector string that finds every object this use of ``component`` made."""
+    return ",".join("{0}={1}".format(k, v) for k, v in sorted(ownership_labels(component, instance).items()))
+
+
+def with_instance(manifests, instance):
+    """Copies of ``manifests`` labelled with the instance that builds them."""
+    result = []
+    for manifest in manifests:
+        labelled = copy.deepcopy(manifest)
+        metadata = labelled.setdefault("metadata", {})
+        metadata["labels"] = dict(metadata.get("labels") or {}, **{INSTANCE_KEY: instance})
+        result.append(labelled)
+    return result
 
 
 def owned(manifest, component):
@@ -49,9 +66,9 @@ def secret(name, namespace, data, component, secret_type="Opaque"):
                   "type": secret_type, "data": encoded}, component)
 
 
-def is_owned_by(obj, component):
+def is_owned_by(obj, component, instance=None):
     obj_labels = (obj.get("metadata") or {}).get("labels") or {}
-    return all(obj_labels.get(k) == v for k, v in ownership_labels(component).items())
+    return all(obj_labels.get(k) == v for k, v in ownership_labels(component, instance).items())
 
 
 def object_key(obj):
@@ -66,7 +83,7 @@ def object_key(obj):
     return (group, obj.get("kind"), metadata.get("namespace") or "", metadata.get("name"))
 
 
-def select_prunable(existing, wanted, component):
+def select_prunable(existing, wanted, component, instance=None):
     """Objects in ``existing`` that ``component`` owns and ``wanted`` no longer contains.
 
     ``existing`` is what the cluster returned for the role's label selector;
@@ -76,6 +93,6 @@ def select_prunable(existing, wanted, component):
     wanted_keys = set(object_key(m) for m in wanted)
     prunable = [
         obj for obj in existing
-        if is_owned_by(obj, component) and object_key(obj) not in wanted_keys
+        if is_owned_by(obj, component, instance) and object_key(obj) not in wanted_keys
     ]
     return sorted(prunable, key=object_key)

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Builder of the ``pushgateway`` role: Pushgateway instances as Kubernetes objects.
 
-Two presets:
+Three presets:
 
 ``deckhouse``
     One ``ModuleConfig`` ``prometheus-pushgateway``. The role *owns* the instance
@@ -15,6 +15,12 @@ Two presets:
     a Service on 9091, a ServiceMonitor, and optionally a PersistentVolumeClaim for
     ``--persistence.file`` and a Secret holding the exporter-toolkit web config
     (basic-auth bcrypt hashes, TLS file paths).
+``verrazzano``
+    ``plain`` in Verrazzano's ``verrazzano-monitoring``, with the label its
+    Prometheus selects monitors by (``release: prometheus-operator``).
+
+``workloads`` says which pods a use of the role runs, for the roles that must
+agree with it (network_policies).
 
 Nothing here reads a private key or a plain-text password: TLS certificates and
 the scrape credentials are references to Secrets that exist in the cluster.
@@ -28,12 +34,19 @@ import hashlib
 import json
 import re
 
-from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import ownership, validation
+from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import ownership, platforms, validation
 from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.validation import ValidationError
 
 COMPONENT = "pushgateway"
 PORT = 9091
 DECKHOUSE_NAMESPACE = "kube-prometheus-pushgateway"
+PRESETS = ("plain", "verrazzano", "deckhouse")
+# Where the objects go when pushgateway_namespace is left empty.
+PRESET_NAMESPACES = {"plain": "monitoring", "verrazzano": "verrazzano-monitoring", "deckhouse": DECKHOUSE_NAMESPACE}
+# Labels the platform's Prometheus selects monitors by: every ServiceMonitor of the preset carries them.
+PRESET_MONITOR_LABELS = {"verrazzano": platforms.VERRAZZANO_MONITOR_SELECTOR}
+# The pods of the plain presets; network_policies selects them by this label.
+POD_NAME_LABELS = {"app.kubernetes.io/name": "pushgateway"}
 DECKHOUSE_MODULE = "prometheus-pushgateway"
 DEFAULT_IMAGE = "quay.io/prometheus/pushgateway:v1.11.1"
 DEFAULT_RESOURCES = {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "128Mi"}}
@@ -57,7 +70,7 @@ PERSISTENCE_DEFAULTS = dict((k, v.get("default")) for k, v in PERSISTENCE_SPEC.i
 
 ARGUMENT_SPEC = dict(
     state=dict(type="str", default="present", choices=["present", "absent"]),
-    preset=dict(type="str", default="plain", choices=["plain", "deckhouse"]),
+    preset=dict(type="str", default="plain", choices=list(PRESETS)),
     instances=dict(type="list", elements="dict", default=[], options=dict(
         name=dict(type="str", required=True),
         image=dict(type="str"),
@@ -66,7 +79,7 @@ ARGUMENT_SPEC = dict(
         # No defaults here: what an instance leaves out comes from pushgateway_persistence.
         persistence=dict(type="dict", options=dict((k, dict(type=v["type"])) for k, v in PERSISTENCE_SPEC.items())),
     )),
-    namespace=dict(type="str", default="monitoring"),
+    namespace=dict(type="str", default=""),
     image=dict(type="str", default=DEFAULT_IMAGE),
     image_pull_policy=dict(type="str", default="IfNotPresent", choices=["Always", "IfNotPresent", "Never"]),
     resources=dict(type="dict", default=DEFAULT_RESOURCES),
@@ -107,14 +120,36 @@ def instance_url(preset, name, namespace, tls=False):
     return "{0}://{1}.{2}.svc:{3}".format("https" if tls else "http", name, namespace, PORT)
 
 
-def _check_instances(instances):
+def instance_names(instances, variable="pushgateway_instances"):
+    """The validated instance names, in order."""
+    if not isinstance(instances, list):
+        raise ValidationError(variable, "expected a list of instances", instances)
     names = []
     for index, instance in enumerate(instances):
-        name = validation.dns1123_label("pushgateway_instances[{0}].name".format(index), instance.get("name"))
+        where = "{0}[{1}].name".format(variable, index)
+        name = validation.dns1123_label(where, instance.get("name") if isinstance(instance, dict) else None)
         if name in names:
-            raise ValidationError("pushgateway_instances[{0}].name".format(index), "duplicate instance name", name)
+            raise ValidationError(where, "duplicate instance name", name)
         names.append(name)
     return names
+
+
+def namespace_of(preset, namespace):
+    if preset == "deckhouse":
+        return DECKHOUSE_NAMESPACE
+    return namespace or PRESET_NAMESPACES[preset]
+
+
+def workloads(preset, namespace, names):
+    """The pods the instances run: [{name, namespace, pod_labels, port}].
+
+    Deckhouse's module runs a StatefulSet ``<instance>`` with pods labelled
+    ``app: <instance>`` alone in its namespace; the other presets run this
+    builder's Deployments.
+    """
+    where = namespace_of(preset, namespace)
+    return [{"name": name, "namespace": where, "port": PORT,
+             "pod_labels": {"app": name} if preset == "deckhouse" else _labels(name)} for name in names]
 
 
 def _check_node_placement(params):
@@ -179,7 +214,7 @@ def web_config(params):
 
 
 def _labels(name):
-    return {"app.kubernetes.io/name": "pushgateway", "app.kubernetes.io/instance": name}
+    return dict(POD_NAME_LABELS, **{"app.kubernetes.io/instance": name})
 
 
 def build_instance(params, instance, index, web_config_text):
@@ -311,9 +346,6 @@ def build_instance(params, instance, index, web_config_text):
 
 def _check_plain(params):
     validation.dns1123_label("pushgateway_namespace", params.get("namespace"))
-    labels = params.get("service_monitor_labels") or {}
-    if labels:
-        validation.labels("pushgateway_service_monitor_labels", labels)
     if params.get("scrape_interval"):
         validation.duration("pushgateway_scrape_interval", params["scrape_interval"])
     for name in ("scrape_basic_auth_secret", "tls_secret"):
@@ -359,11 +391,27 @@ def _check_deckhouse(params):
         raise ValidationError("pushgateway_deckhouse_settings_version", "expected a positive integer", version)
 
 
+def _monitor_labels(preset, labels):
+    """pushgateway_service_monitor_labels with the labels the preset's Prometheus selects by."""
+    labels = dict(labels or {})
+    if labels:
+        validation.labels("pushgateway_service_monitor_labels", labels)
+    for key, value in PRESET_MONITOR_LABELS.get(preset, {}).items():
+        if labels.get(key, value) != value:
+            raise ValidationError("pushgateway_service_monitor_labels.{0}".format(key),
+                                  "the {0} preset's Prometheus selects monitors with {1}={2}; a ServiceMonitor "
+                                  "labelled otherwise is never scraped".format(preset, key, value), labels[key])
+        labels[key] = value
+    return labels
+
+
 def build(params, check_mode=False):
     preset = params.get("preset") or "plain"
-    validation.one_of("pushgateway_preset", preset, ("plain", "deckhouse"))
+    validation.one_of("pushgateway_preset", preset, PRESETS)
+    params = dict(params, namespace=namespace_of(preset, params.get("namespace")),
+                  service_monitor_labels=_monitor_labels(preset, params.get("service_monitor_labels")))
     instances = params.get("instances") or []
-    names = _check_instances(instances)
+    names = instance_names(instances)
     _check_node_placement(params)
     if params.get("state", "present") == "present" and not names:
         raise ValidationError("pushgateway_instances", "expected at least one instance with state present; "
@@ -397,5 +445,7 @@ def build(params, check_mode=False):
         # Both presets' kinds: switching preset removes what the other one made (prune skips unserved APIs).
         "prune_kinds": [dict(a) for a in PLAIN_KINDS + DECKHOUSE_KINDS],
         "urls": urls,
+        "namespace": params["namespace"],
+        "workloads": workloads(preset, params["namespace"], names) if params.get("state", "present") == "present" else [],
         "warnings": warnings,
     }

@@ -11,7 +11,9 @@ Layout for one cluster (``dest`` is ``<render dir>``)::
 
 Output is a pure function of the manifests, so re-rendering unchanged inputs
 rewrites nothing. Files in a role directory that the current run does not
-produce are removed (pruning, the render-mode twin of the cluster prune).
+produce are removed (pruning, the render-mode twin of the cluster prune) unless
+another instance of the role wrote them (their ownership instance label differs):
+those stay, and the role's kustomization lists them too.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -30,7 +32,7 @@ else:
     HAS_YAML = True
     _SafeDumper = yaml.SafeDumper
 
-from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import validation
+from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import ownership, validation
 
 KUSTOMIZATION = "kustomization.yaml"
 SECRET_FILE_MODE = 0o600
@@ -66,8 +68,13 @@ def is_secret(manifest):
     return manifest.get("kind") == "Secret" and manifest.get("apiVersion") == "v1"
 
 
-def plan_component(manifests):
-    """Map of file name -> (content, mode) for one role directory."""
+def plan_component(manifests, kept=(), listed=()):
+    """Map of file name -> (content, mode) for one role directory.
+
+    ``kept`` files (another instance's) are listed in the kustomization, not written;
+    then the order of the current kustomization (``listed``) is kept, so rendering one
+    instance never reorders the other's entries.
+    """
     files = {}
     for manifest in manifests:
         name = file_name(manifest)
@@ -79,8 +86,27 @@ def plan_component(manifests):
         "kind": "Kustomization",
         "resources": [file_name(m) for m in manifests],
     }
-    files[KUSTOMIZATION] = (to_yaml(kustomization), FILE_MODE)
+    if kept:
+        ours = kustomization["resources"]
+        kustomization["resources"] = ([n for n in listed if n in ours or n in kept] +
+                                      [n for n in ours + sorted(kept) if n not in listed])
+    if kustomization["resources"]:
+        files[KUSTOMIZATION] = (to_yaml(kustomization), FILE_MODE)
     return files
+
+
+def files_of_other_instances(role_dir, instance):
+    """Files in ``role_dir`` whose object another instance of the role rendered."""
+    if not instance or not os.path.isdir(role_dir):
+        return []
+    others = []
+    for name in sorted(os.listdir(role_dir)):
+        if name.endswith(".yaml") and name != KUSTOMIZATION:
+            obj = yaml.safe_load(_read(os.path.join(role_dir, name)) or "") or {}
+            labels = (obj.get("metadata") or {}).get("labels") or {} if isinstance(obj, dict) else {}
+            if labels.get(ownership.INSTANCE_KEY) not in (None, instance):
+                others.append(name)
+    return others
 
 
 def plan_cluster_kustomization(dest, component, component_present):
@@ -125,14 +151,16 @@ def _write_atomic(path, content, mode):
         raise
 
 
-def render(dest, component, manifests, state="present", check_mode=False):
+def render(dest, component, manifests, state="present", check_mode=False, instance=None):
     """Write (or, with ``state=absent``, remove) one role's files under ``dest``.
 
     Returns ``{changed, written, removed, files, diff}``. ``diff`` is a list of
     Ansible before/after dicts; Secret contents are replaced by a placeholder.
     """
     role_dir = os.path.join(dest, component)
-    wanted = plan_component(manifests) if state == "present" else {}
+    kept = files_of_other_instances(role_dir, instance)
+    listed = (yaml.safe_load(_read(os.path.join(role_dir, KUSTOMIZATION)) or "") or {}).get("resources") if kept else []
+    wanted = plan_component(manifests if state == "present" else [], kept, listed or [])
     secret_files = set(file_name(m) for m in manifests if is_secret(m))
 
     written, removed, diff = [], [], []
@@ -153,14 +181,14 @@ def render(dest, component, manifests, state="present", check_mode=False):
 
     if os.path.isdir(role_dir):
         for name in sorted(os.listdir(role_dir)):
-            if name.endswith(".yaml") and name not in wanted:
+            if name.endswith(".yaml") and name not in wanted and name not in kept:
                 path = os.path.join(role_dir, name)
                 removed.append(path)
                 diff.append({"before_header": path, "after_header": path,
                              "before": "<file removed>\n", "after": ""})
 
     top_path = os.path.join(dest, KUSTOMIZATION)
-    top_content = plan_cluster_kustomization(dest, component, state == "present")
+    top_content = plan_cluster_kustomization(dest, component, KUSTOMIZATION in wanted)
     top_current = _read(top_path)
     if top_content != top_current:
         if top_content is None:
@@ -183,14 +211,14 @@ def render(dest, component, manifests, state="present", check_mode=False):
         if top_content is not None and top_path in written:
             os.makedirs(dest, exist_ok=True)
             _write_atomic(top_path, top_content, FILE_MODE)
-        if state == "absent" and os.path.isdir(role_dir) and not os.listdir(role_dir):
+        if not wanted and os.path.isdir(role_dir) and not os.listdir(role_dir):
             os.rmdir(role_dir)
 
     return {
         "changed": bool(written or removed),
         "written": written,
         "removed": removed,
-        "files": [os.path.join(role_dir, n) for n in sorted(wanted)],
+        "files": [os.path.join(role_dir, n) for n in sorted(wanted) if n not in kept],
         "diff": diff,
     }
 
@@ -198,6 +226,7 @@ def render(dest, component, manifests, state="present", check_mode=False):
 ARGUMENT_SPEC = dict(
     dest=dict(type="path", required=True),
     component=dict(type="str", required=True),
+    instance=dict(type="str"),
     manifests=dict(type="list", elements="dict", default=[]),
     state=dict(type="str", default="present", choices=["present", "absent"]),
 )
@@ -206,5 +235,7 @@ ARGUMENT_SPEC = dict(
 def build(params, check_mode):
     """Builder entry point shared by the module and its action plugin."""
     validation.component("component", params["component"])
+    if params.get("instance"):
+        validation.label_value("instance", params["instance"])
     return render(params["dest"], params["component"], params["manifests"],
-                  state=params["state"], check_mode=check_mode)
+                  state=params["state"], check_mode=check_mode, instance=params.get("instance"))

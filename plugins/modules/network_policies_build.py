@@ -99,6 +99,15 @@ options:
     description: Also open kube-state-metrics' telemetry port (its own metrics).
     type: bool
     default: false
+  collection_pushgateway:
+    description:
+      - The Pushgateways the C(pushgateway) role runs in the same cluster; the role passes that role's
+        C(pushgateway_enabled), C(pushgateway_state), C(pushgateway_preset), C(pushgateway_namespace) and
+        C(pushgateway_instances) here.
+      - When they run, the C(pushgateway) and C(pushers) policies select exactly their pods (labels, namespace
+        and port from the pushgateway builder) unless O(workloads) names the Pushgateway explicitly, and the
+        build fails when a default deny would close them to Prometheus or when no pusher may reach them.
+    type: dict
   live_pods:
     description: Pods read from the cluster, as C(kubernetes.core.k8s_info) returns them; unset means no pod checks.
     type: list

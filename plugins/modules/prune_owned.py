@@ -15,9 +15,10 @@ version_added: 0.1.0
 description:
   - Lists objects of O(kinds) that carry this collection's ownership labels for
     O(component) (C(app.kubernetes.io/managed-by=k8s_monitoring.prometheus) and
-    C(prometheus.k8s-monitoring.io/role=<component>)) and deletes those that are not
-    in O(wanted). With an empty O(wanted) it removes everything the role made.
-  - Objects without both labels are never touched.
+    C(prometheus.k8s-monitoring.io/role=<component>)), and with O(instance) also
+    C(prometheus.k8s-monitoring.io/instance=<instance>), and deletes those that are not
+    in O(wanted). With an empty O(wanted) it removes everything this use of the role made.
+  - Objects without these labels are never touched.
   - Kinds whose API the cluster does not serve are skipped, since no object of them can exist.
 author:
   - k8s_monitoring.prometheus contributors (@k8s-monitoring)
@@ -28,6 +29,12 @@ options:
     description: The role whose objects are considered.
     type: str
     required: true
+  instance:
+    description:
+      - Which use of the role made the objects (the C(<role>_instance) of the roles, by default the namespace
+        they work in). Objects of other instances of the same role are kept.
+      - Unset considers every object of O(component), whatever its instance.
+    type: str
   kinds:
     description: The kinds the role may have created.
     type: list
@@ -110,6 +117,7 @@ def argument_spec():
     spec = copy.deepcopy(AUTH_ARG_SPEC)
     spec.update(
         component=dict(type="str", required=True),
+        instance=dict(type="str"),
         kinds=dict(type="list", elements="dict", required=True, options=copy.deepcopy(API_REF_OPTIONS)),
         wanted=dict(type="list", elements="dict", default=[]),
         namespaces=dict(type="list", elements="str", default=[]),
@@ -117,8 +125,8 @@ def argument_spec():
     return spec
 
 
-def list_owned(client, kinds, component, namespaces):
-    selector = label_selector(component)
+def list_owned(client, kinds, component, namespaces, instance=None):
+    selector = label_selector(component, instance)
     found = []
     served = [k for k in kinds if k not in find_missing_apis(client.resource, kinds)]
     for api in served:
@@ -142,9 +150,10 @@ def main():
     pruned = []
     try:
         client = get_api_client(module=module)
-        owned = list_owned(client, params["kinds"], params["component"], params["namespaces"])
+        owned = list_owned(client, params["kinds"], params["component"], params["namespaces"], params["instance"])
         resources = dict((id(item), resource) for resource, item in owned)
-        for obj in select_prunable([item for _resource, item in owned], params["wanted"], params["component"]):
+        for obj in select_prunable([item for _resource, item in owned], params["wanted"], params["component"],
+                                   params["instance"]):
             pruned.append(describe_object(obj))
             if not module.check_mode:
                 metadata = obj["metadata"]

@@ -22,6 +22,9 @@ description:
     root filesystem), a Service on port 9091, a ServiceMonitor and optionally a
     PersistentVolumeClaim (C(--persistence.file)) and a web-config Secret (basic-auth
     bcrypt hashes, TLS file paths).
+  - O(preset=verrazzano) is O(preset=plain) in C(verrazzano-monitoring), with the label
+    C(release=prometheus-operator) on every ServiceMonitor (Verrazzano's Prometheus
+    selects monitors by it).
   - Private keys and plain-text passwords are never inputs; TLS material and scrape
     credentials are names of Secrets that already exist in the cluster.
 author:
@@ -33,10 +36,10 @@ options:
     default: present
     choices: [present, absent]
   preset:
-    description: C(deckhouse) for the Deckhouse module; C(plain) for any cluster with prometheus-operator.
+    description: C(deckhouse) for the Deckhouse module; C(verrazzano) for OCNE / Verrazzano; C(plain) for any other cluster with prometheus-operator.
     type: str
     default: plain
-    choices: [plain, deckhouse]
+    choices: [plain, verrazzano, deckhouse]
   instances:
     description: Pushgateway instances; at least one with O(state=present).
     type: list
@@ -73,9 +76,12 @@ options:
             description: How often the Pushgateway writes the file.
             type: str
   namespace:
-    description: Namespace of the plain preset's objects (must exist).
+    description:
+      - Namespace of the objects of the plain and verrazzano presets (must exist); empty means
+        the preset's, C(monitoring) or C(verrazzano-monitoring).
+      - Deckhouse always uses C(kube-prometheus-pushgateway).
     type: str
-    default: monitoring
+    default: ""
   image:
     description: Pushgateway image (plain preset).
     type: str
@@ -210,6 +216,18 @@ urls:
   returned: always
   type: dict
   sample: {"first": "http://first.kube-prometheus-pushgateway:9091"}
+namespace:
+  description: The namespace the instances run in (the preset's when O(namespace) is empty).
+  returned: always
+  type: str
+  sample: monitoring
+workloads:
+  description: The pods the instances run (for roles that must agree, such as network_policies); empty with O(state=absent).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"name": "first", "namespace": "monitoring", "port": 9091,
+            "pod_labels": {"app.kubernetes.io/name": "pushgateway", "app.kubernetes.io/instance": "first"}}]
 """
 
 from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.builder import (

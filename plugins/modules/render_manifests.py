@@ -19,7 +19,9 @@ description:
   - Keeps O(dest)/kustomization.yaml listing every role directory, so
     C(kubectl apply -k <dest>) applies everything rendered for the cluster.
   - Files in the role directory that the current manifests do not produce are
-    removed, so a component that was switched off disappears from the output.
+    removed, so a component that was switched off disappears from the output; with
+    O(instance), files whose object carries another instance label are kept (another
+    use of the same role rendered them) and stay in the role's kustomization.
   - Output depends only on the input; re-rendering unchanged input changes no file.
   - Secret manifests are written with mode 0600 and their contents never appear in the diff.
   - Runs on the controller as an action plugin; no cluster is contacted.
@@ -34,6 +36,9 @@ options:
     description: Name of the role directory below O(dest), usually the role's name.
     type: str
     required: true
+  instance:
+    description: The use of the role that renders (label C(prometheus.k8s-monitoring.io/instance)); unset treats every file as this run's.
+    type: str
   manifests:
     description: Kubernetes objects to write, in the order they should be applied.
     type: list

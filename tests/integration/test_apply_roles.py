@@ -81,6 +81,23 @@ def test_pruning_removes_exactly_what_was_switched_off(control_plane, tmp_path):
     assert same["metadata"]["uid"] == hand_made["metadata"]["uid"]
 
 
+def test_two_uses_of_a_role_in_one_cluster_never_prune_each_other(control_plane, tmp_path):
+    """The pushgateway role for team-a and then for team-b: both stay; absent for team-b removes team-b's only."""
+    plane = control_plane
+    for namespace in ("instance-a", "instance-b"):
+        plane.ensure_namespace(namespace)
+    base = {"pushgateway_preset": "plain", "pushgateway_instances": [{"name": "pushgateway"}]}
+    play(tmp_path, plane, ["pushgateway"], **dict(base, pushgateway_namespace="instance-a"))
+    play(tmp_path, plane, ["pushgateway"], **dict(base, pushgateway_namespace="instance-b"))
+    for namespace in ("instance-a", "instance-b"):
+        assert names(plane, "apps/v1", "Deployment", namespace) == ["pushgateway"], namespace
+        labels = plane.get("apps/v1", "Deployment", "pushgateway", namespace)["metadata"]["labels"]
+        assert labels["prometheus.k8s-monitoring.io/instance"] == namespace
+    play(tmp_path, plane, ["pushgateway"], **dict(base, pushgateway_namespace="instance-b", pushgateway_state="absent"))
+    assert names(plane, "apps/v1", "Deployment", "instance-b") == []
+    assert names(plane, "apps/v1", "Deployment", "instance-a") == ["pushgateway"]
+
+
 def secret_users(plane, namespace, name="prometheus-external-basic-auth"):
     text = base64.b64decode(plane.get("v1", "Secret", name, namespace)["data"]["auth"]).decode()
     return dict(line.split(":", 1) for line in text.splitlines())

@@ -7,6 +7,7 @@ workload is drawn, and a workload drawn as open really is open to every pod.
 """
 
 import shutil
+import types
 from xml.etree import ElementTree
 
 import pytest
@@ -51,12 +52,12 @@ def picture(request, example_fleet, presets, tmp_path_factory):
     resources = out / "cluster.yaml"
     objects = graph.cluster_resources(example_fleet[cluster], presets[cluster])
     resources.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": objects}))
-    connections, dummy = network_analyzer.connectivity([resources])
-    return cluster, out, connections
+    connections, warnings = network_analyzer.connectivity([resources])
+    return types.SimpleNamespace(cluster=cluster, out=out, connections=connections, warnings=warnings)
 
 
 def test_every_cluster_gets_an_svg_and_a_png(picture):
-    cluster, out, dummy = picture
+    cluster, out = picture.cluster, picture.out
     assert (out / "connectivity.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     edges, nodes = drawn(out / "connectivity.svg")
     assert edges and nodes, cluster
@@ -88,7 +89,7 @@ def union(connections):
 
 
 def test_every_drawn_edge_is_an_allowed_connection(picture):
-    cluster, out, connections = picture
+    cluster, out, connections = picture.cluster, picture.out, picture.connections
     edges, dummy = drawn(out / "connectivity.svg")
     for (src, dst), label in edges.items():
         allowed = [a for (s, d), a in connections.items()
@@ -98,7 +99,7 @@ def test_every_drawn_edge_is_an_allowed_connection(picture):
 
 
 def test_every_connection_into_a_protected_workload_is_drawn(picture):
-    cluster, out, connections = picture
+    cluster, out, connections = picture.cluster, picture.out, picture.connections
     edges, nodes = drawn(out / "connectivity.svg")
     protected = [node for node, text in nodes.items() if "open to all" not in text]
     for (src, dst) in connections:
@@ -109,7 +110,7 @@ def test_every_connection_into_a_protected_workload_is_drawn(picture):
 
 
 def test_a_workload_drawn_open_is_open_to_every_pod(picture):
-    cluster, out, connections = picture
+    cluster, out, connections = picture.cluster, picture.out, picture.connections
     dummy, nodes = drawn(out / "connectivity.svg")
     pods = {e for pair in connections for e in pair if graph.ENDPOINT.match(e)}
     for node, text in nodes.items():
@@ -128,3 +129,81 @@ def test_the_picture_in_the_network_policies_readme_is_current(example_fleet, pr
     shown = REPO / "docs" / "images" / "connectivity-kps-staging.svg"
     assert (tmp_path / "connectivity.svg").read_text() == shown.read_text(), \
         "the example changed: `make graph`, then copy build/rendered/kps-staging/connectivity.svg to {0}".format(shown)
+
+
+# Paths between the platform's pods of each example cluster (from its world) that the
+# roles must open, and some they must keep closed, besides the Pushgateway paths.
+PROMETHEUS = {"kps-staging": "monitoring/prometheus-kube-prometheus-stack-prometheus",
+              "ocne-lab": "verrazzano-monitoring/prometheus-prometheus-operator-kube-p-prometheus",
+              "deckhouse-prod": "d8-monitoring/prometheus-main"}
+PATHS = {
+    "kps-staging": [("monitoring/kube-prometheus-stack-grafana", PROMETHEUS["kps-staging"], 9090, True),
+                    (PROMETHEUS["kps-staging"], "monitoring/kube-prometheus-stack-operator", 10250, True),
+                    ("10.20.0.0/28", "monitoring/kube-prometheus-stack-operator", 10250, True),
+                    ("team-a/web", PROMETHEUS["kps-staging"], 9090, False)],
+    "ocne-lab": [("verrazzano-system/system-grafana", PROMETHEUS["ocne-lab"], 9090, True),
+                 ("verrazzano-system/verrazzano-authproxy", PROMETHEUS["ocne-lab"], 9090, True),
+                 (PROMETHEUS["ocne-lab"], "verrazzano-monitoring/prometheus-operator-kube-p-operator", 10250, True),
+                 ("verrazzano-ingress-nginx/ingress-controller-ingress-nginx-controller", PROMETHEUS["ocne-lab"], 9090,
+                  False),
+                 ("team-a/web", PROMETHEUS["ocne-lab"], 9090, False)],
+    "deckhouse-prod": [("d8-monitoring/grafana-v10", PROMETHEUS["deckhouse-prod"], 9090, True),
+                       ("d8-ingress-nginx/controller-main", "d8-monitoring/grafana-v10", 8443, True),
+                       (PROMETHEUS["deckhouse-prod"], "d8-operator-prometheus/prometheus-operator", 8443, True),
+                       ("team-a/web", PROMETHEUS["deckhouse-prod"], 9090, False)],
+}
+PUSHER = "batch/nightly-report"  # app.kubernetes.io/part-of=nightly-reports, the example's pushers
+NOT_A_PUSHER = "batch/cleanup"
+OTHER_TEAM = "team-a/web"
+
+
+def rendered_pushgateways(objects):
+    """Workload ids of the Pushgateways the pushgateway role runs: its Deployments, or Deckhouse's pods."""
+    found = set()
+    for obj in objects:
+        metadata = obj["metadata"]
+        if obj["kind"] == "Deployment" and (metadata.get("labels") or {}).get("app.kubernetes.io/name") == "pushgateway":
+            found.add("{0}/{1}".format(metadata["namespace"], metadata["name"]))
+        elif obj["kind"] == "Pod" and metadata["namespace"] == "kube-prometheus-pushgateway":
+            found.add(graph.node_id(graph.workload("{0}/{1}[Pod]".format(metadata["namespace"], metadata["name"]))))
+    return found
+
+
+def allows(connections, src, dst, port):
+    """Whether some pod of workload ``src`` may open TCP ``port`` on some pod of workload ``dst``."""
+    for (s, d), allowed in connections.items():
+        if graph.node_id(graph.workload(s)) == src and graph.node_id(graph.workload(d)) == dst:
+            if allowed is None or ("TCP" in allowed and (allowed["TCP"] is None or port in allowed["TCP"])):
+                return True
+    return False
+
+
+def test_the_roles_agree_in_each_rendered_cluster(picture, example_fleet, presets):
+    """Prometheus scrapes every Pushgateway, the pushers push, Grafana queries Prometheus; others stay out."""
+    cluster, connections = picture.cluster, picture.connections
+    pushgateways = rendered_pushgateways(graph.cluster_resources(example_fleet[cluster], presets[cluster]))
+    assert pushgateways, cluster
+    for pushgateway in sorted(pushgateways):
+        assert allows(connections, PROMETHEUS[cluster], pushgateway, 9091), (cluster, pushgateway)
+        assert allows(connections, PUSHER, pushgateway, 9091), (cluster, pushgateway)
+        assert not allows(connections, OTHER_TEAM, pushgateway, 9091), (cluster, pushgateway)
+        assert not allows(connections, NOT_A_PUSHER, pushgateway, 9091), (cluster, pushgateway)
+    for src, dst, port, allowed in PATHS[cluster]:
+        assert allows(connections, src, dst, port) is allowed, (cluster, src, dst, port)
+
+
+def test_no_rendered_policy_selects_nothing(picture):
+    """A selector that matches no pod protects nothing and passes every "denied" check silently."""
+    assert [w for w in picture.warnings if "selects no pods" in w] == [], picture.cluster
+
+
+def test_every_monitor_of_a_cluster_carries_its_prometheus_selector(example_fleet):
+    """A preset that implies a Prometheus selector labels every monitor the collection renders for that cluster."""
+    selectors = {"ocne-lab": {"release": "prometheus-operator"}, "kps-staging": {"release": "kube-prometheus-stack"}}
+    for cluster, selector in selectors.items():
+        monitors = [obj for obj in graph.rendered_objects(example_fleet[cluster])
+                    if obj["kind"] in ("ServiceMonitor", "PodMonitor")]
+        assert monitors, cluster
+        for monitor in monitors:
+            labels = monitor["metadata"]["labels"]
+            assert all(labels.get(k) == v for k, v in selector.items()), (cluster, monitor["metadata"]["name"])

@@ -86,7 +86,10 @@ def test_switching_off_and_absent_remove_the_files(playbook, tmp_path):
         "istio_metrics/verrazzano-monitoring.authorizationpolicy.prometheus-allow-clients.yaml",
         "kustomization.yaml",
     ]
-    result = run(playbook, out, istio_metrics_state="absent")
+    # Pruning is per instance (by default the Prometheus namespace): absent without the preset is another one.
+    other = run(playbook, out, istio_metrics_state="absent")
+    assert recap(other.stdout)["localhost"]["changed"] == 0 and len(files(out)) == 3
+    result = run(playbook, out, istio_metrics_preset="verrazzano", istio_metrics_state="absent")
     assert recap(result.stdout)["localhost"]["changed"] == 1
     assert files(out) == {}
 

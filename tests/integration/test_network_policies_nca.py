@@ -263,10 +263,10 @@ def test_preset_ports_are_container_ports_of_the_world(preset):
 # Components each world has the pods for.
 PRESET_COMPONENTS = {
     "kube-prometheus-stack": list(network_policies.COMPONENTS),
-    "verrazzano": ["node_exporter", "kube_state_metrics", "operator", "prometheus_self", "prometheus_ui",
-                   "grafana_ui", "default_deny"],
+    "verrazzano": ["node_exporter", "kube_state_metrics", "operator", "prometheus_self", "grafana_datasource",
+                   "prometheus_ui", "grafana_ui", "default_deny"],
     "deckhouse": ["node_exporter", "kube_state_metrics", "operator", "prometheus_self", "grafana_datasource",
-                  "prometheus_ui", "grafana_ui", "pushgateway", "default_deny"],
+                  "prometheus_ui", "grafana_ui", "pushgateway", "pushers", "default_deny"],
 }
 
 
@@ -333,7 +333,8 @@ D8 = {
 
 @pytest.fixture(scope="module")
 def deckhouse(tmp_path_factory):
-    policies = build(preset="deckhouse", components={"default_deny": True, "pushgateway": True})
+    policies = build(preset="deckhouse", components={"default_deny": True, "pushgateway": True, "pushers": True},
+                     pushers=[{"namespace": "batch", "pod_labels": {"app.kubernetes.io/part-of": "nightly-reports"}}])
     return analyze(policies, world("deckhouse"), tmp_path_factory.mktemp("d8"))
 
 
@@ -362,26 +363,4 @@ def test_deckhouse_connections(deckhouse, src, dst, port, allowed):
     assert deckhouse.allows(D8[src], D8[dst], port) is allowed, deckhouse.output
 
 
-# ---------------------------------------------------------------- the example inventory
-
-EXAMPLE_GROUPS = {
-    "platform_kube_prometheus_stack": ("kube-prometheus-stack", KPS,
-                                       [("prometheus", "operator", 10250), ("pusher", "pushgateway", 9091)]),
-    "platform_ocne": ("verrazzano", VZ, [("authproxy", "prometheus", 9090), ("prometheus", "operator", 10250)]),
-    "platform_deckhouse": ("deckhouse", D8, [("ingress", "grafana", 8443), ("prometheus", "pushgateway", 9091)]),
-}
-
-
-@pytest.mark.parametrize("group", sorted(EXAMPLE_GROUPS))
-def test_example_inventory_policies_are_clean_in_their_world(group, tmp_path):
-    """The example group_vars, built as the role would build them, analysed in the matching world."""
-    variables = yaml.safe_load((REPO / "inventory" / "example" / "group_vars" / group / "network_policies.yml").read_text())
-    params = dict((key[len("network_policies_"):], value) for key, value in variables.items()
-                  if key not in ("network_policies_enabled",))
-    preset, pods, expected = EXAMPLE_GROUPS[group]
-    assert params["preset"] == preset
-    analysis = analyze(network_policies.build(params)["manifests"], world(preset), tmp_path)
-    analysis.assert_clean()
-    for src, dst, port in expected:
-        assert analysis.allows(pods[src], pods[dst], port), (src, dst, port)
-    assert not analysis.allows(pods["team_a"], pods["prometheus"], 9090)
+# The example inventory is analysed as rendered, with the other roles' workloads: test_connectivity_graph.py.

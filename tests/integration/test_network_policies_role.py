@@ -93,7 +93,11 @@ def test_state_absent_removes_what_the_role_rendered(playbook, tmp_path):
     out = tmp_path / "out"
     run(playbook, out, network_policies_preset="verrazzano")
     assert any(name.startswith("network_policies/") for name in files(out))
-    gone = run(playbook, out, network_policies_state="absent")
+    # Another instance (the kube-prometheus-stack preset's namespace, monitoring) removes nothing of this one.
+    other = run(playbook, out, network_policies_state="absent")
+    assert recap(other.stdout)["localhost"]["changed"] == 0
+    assert any(name.startswith("network_policies/") for name in files(out))
+    gone = run(playbook, out, network_policies_state="absent", network_policies_preset="verrazzano")
     assert recap(gone.stdout)["localhost"]["changed"] == 1
     assert not any(name.startswith("network_policies/") for name in files(out))
 

@@ -415,7 +415,7 @@ def test_role_defaults_agree_with_argument_specs():
 
 def test_role_options_map_onto_module_options():
     specs = yaml.safe_load((ROLE / "meta" / "argument_specs.yml").read_text())["argument_specs"]["main"]["options"]
-    role_only = {"istio_metrics_check_prometheus_selector"}
+    role_only = {"istio_metrics_check_prometheus_selector", "istio_metrics_instance"}
     module_only = {"prometheus_resources", "namespace_labels"}
     assert {n[len("istio_metrics_"):] for n in set(specs) - role_only} == set(istio_metrics.ARGUMENT_SPEC) - module_only
     for name in set(specs) - role_only:

@@ -121,7 +121,8 @@ def test_verrazzano_preset():
 
 
 def test_deckhouse_preset_uses_the_kube_rbac_proxy_ports():
-    result = build(preset="deckhouse", components={"pushgateway": True})
+    result = build(preset="deckhouse", components={"pushgateway": True, "pushers": True},
+                   pushers=[{"namespace": "batch", "pod_labels": {"app": "report"}}])
     policies = by_name(result)
     assert result["warnings"] == []  # no admission webhook on Deckhouse's operator
     assert ports(policies["allow-prometheus-to-node-exporter"]) == [(4206, "TCP")]
@@ -180,10 +181,13 @@ def test_pushers_without_the_component_is_a_warning():
     assert any("network_policies_components.pushers" in w for w in result["warnings"])
 
 
-def test_state_absent_builds_nothing_and_validates_nothing():
-    result = build(state="absent", namespace="NOT A NAME", components={"pushers": True})
+def test_state_absent_builds_nothing_and_validates_only_the_namespace():
+    result = build(state="absent", components={"pushers": True}, ui_sources="not a list")
     assert result["manifests"] == []
     assert result["prune_kinds"] == [{"api_version": "networking.k8s.io/v1", "kind": "NetworkPolicy"}]
+    assert result["namespace"] == "monitoring"  # the instance pruning looks for, as with state present
+    with pytest.raises(ValidationError, match="network_policies_namespace"):
+        build(state="absent", namespace="NOT A NAME")
 
 
 def test_build_does_not_share_state_between_calls():

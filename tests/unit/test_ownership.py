@@ -49,3 +49,14 @@ def test_secret_encodes_text_and_bytes_and_is_owned():
     assert secret["type"] == "kubernetes.io/tls"
     assert secret["data"] == {"auth": "Zm9vOiRhcHIxJHg=", "ca.crt": "AAE="}
     assert o.is_owned_by(secret, "pushgateway")
+
+
+def test_an_instance_narrows_what_pruning_may_remove():
+    team_a = o.with_instance([obj("Deployment", "a", "team-a", "pushgateway", "apps/v1")], "team-a")[0]
+    team_b = o.with_instance([obj("Deployment", "b", "team-b", "pushgateway", "apps/v1")], "team-b")[0]
+    assert o.label_selector("pushgateway", "team-a") == (
+        "app.kubernetes.io/managed-by=k8s_monitoring.prometheus,prometheus.k8s-monitoring.io/instance=team-a,"
+        "prometheus.k8s-monitoring.io/role=pushgateway")
+    assert o.select_prunable([team_a, team_b], [], "pushgateway", "team-b") == [team_b]
+    # Without an instance, every object of the role counts (the behaviour of release 0.1.0).
+    assert o.select_prunable([team_a, team_b], [], "pushgateway") == [team_a, team_b]

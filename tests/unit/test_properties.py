@@ -200,12 +200,12 @@ def test_pushgateway_builds_owned_schema_valid_objects(namespace, names, persist
 
 @BUILDER_SETTINGS
 @given(namespace=dns_labels, cidrs=st.lists(ipv4_networks(), min_size=1, max_size=3, unique=True),
-       pushers=st.lists(dns_labels, max_size=2, unique=True),
+       pushers=st.lists(dns_labels, min_size=1, max_size=2, unique=True),
        preset=st.sampled_from(["kube-prometheus-stack", "deckhouse", "verrazzano"]))
 def test_network_policies_builds_owned_schema_valid_objects(namespace, cidrs, pushers, preset):
     params = with_defaults(network_policies.ARGUMENT_SPEC, {
         "preset": preset, "namespace": namespace if preset == "kube-prometheus-stack" else "",
-        "api_server_cidrs": cidrs, "components": {"default_deny": True, "pushgateway": True, "pushers": bool(pushers)},
+        "api_server_cidrs": cidrs, "components": {"default_deny": True, "pushgateway": True, "pushers": True},
         "pushers": [{"namespace": n, "pod_labels": {"app": "batch"}} for n in pushers]})
     assert_owned_and_valid(network_policies.build(params), "network_policies")
 
@@ -230,7 +230,8 @@ def test_prometheus_external_access_builds_owned_schema_valid_objects(
 
 # Each builder, the option that holds an object or namespace name, and a valid rest.
 # Object names of CRs are DNS subdomains (a 64-character name is fine there: the
-# generator's "a" * 64 becomes "a" * 254); network_policies_namespace "" means "the preset's".
+# generator's "a" * 64 becomes "a" * 254); network_policies_namespace and pushgateway_namespace "" mean
+# "the preset's".
 NAME_OPTIONS = [
     (istio_metrics, "namespace", {"clients": [{"namespace": "monitoring", "service_account": "grafana"}]}),
     (istio_metrics, "pod_monitor_name", {"namespace": "monitoring",
@@ -257,7 +258,7 @@ NAME_OPTIONS = [
 def test_a_non_dns_name_is_rejected_naming_the_variable(builder, option, rest, bad):
     if option == "pod_monitor_name" and bad == "a" * 64:
         bad = "a" * 254
-    if builder is network_policies and bad == "":
+    if builder in (network_policies, pushgateway) and option == "namespace" and bad == "":
         bad = "_"
     value = [{"name": bad}] if option == "instances" else bad
     params = with_defaults(builder.ARGUMENT_SPEC, dict(rest, **{option: value}))

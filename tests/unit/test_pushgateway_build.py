@@ -212,3 +212,19 @@ def test_role_defaults_agree_with_the_argument_specs():
             assert role_default in ("", None), name
         elif name != "persistence":
             assert role_default == option["default"], name
+
+
+def test_verrazzano_preset_runs_in_verrazzano_monitoring_with_the_release_label():
+    result = build(params(preset="verrazzano", instances=[{"name": "first"}]))
+    monitor = [m for m in result["manifests"] if m["kind"] == "ServiceMonitor"][0]
+    assert monitor["metadata"]["namespace"] == "verrazzano-monitoring"
+    assert monitor["metadata"]["labels"]["release"] == "prometheus-operator"
+    assert result["workloads"] == [{"name": "first", "namespace": "verrazzano-monitoring", "port": 9091,
+                                    "pod_labels": {"app.kubernetes.io/name": "pushgateway",
+                                                   "app.kubernetes.io/instance": "first"}}]
+
+
+def test_verrazzano_preset_refuses_another_release_label():
+    with pytest.raises(ValidationError, match="pushgateway_service_monitor_labels.release"):
+        build(params(preset="verrazzano", instances=[{"name": "first"}],
+                     service_monitor_labels={"release": "kube-prometheus-stack"}))

@@ -4,7 +4,7 @@ import stat
 import pytest
 import yaml
 
-from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import render
+from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import ownership, render
 
 CONFIGMAP = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "namespace": "monitoring"},
              "data": {"script": "line1\nline2\n"}}
@@ -90,3 +90,27 @@ def test_two_objects_with_the_same_file_name_are_refused():
 
 def test_multiline_strings_are_literal_blocks():
     assert "script: |\n    line1\n    line2\n" in render.to_yaml(CONFIGMAP)
+
+
+def instance_of(manifest, namespace, instance):
+    labelled = ownership.with_instance([dict(manifest, metadata=dict(manifest["metadata"], namespace=namespace))],
+                                       instance)
+    return labelled[0]
+
+
+def test_two_instances_of_a_role_share_its_directory_without_pruning_each_other(tmp_path):
+    team_a, team_b = instance_of(CONFIGMAP, "team-a", "team-a"), instance_of(CONFIGMAP, "team-b", "team-b")
+    render.render(str(tmp_path), "demo", [team_a], instance="team-a")
+    render.render(str(tmp_path), "demo", [team_b], instance="team-b")
+    assert sorted(os.listdir(tmp_path / "demo")) == [
+        "kustomization.yaml", "team-a.configmap.a.yaml", "team-b.configmap.a.yaml"]
+    listed = yaml.safe_load(read(tmp_path / "demo" / "kustomization.yaml"))["resources"]
+    assert listed == ["team-a.configmap.a.yaml", "team-b.configmap.a.yaml"]
+    # Re-rendering either one changes nothing; absent for team-b removes team-b's file only.
+    assert not render.render(str(tmp_path), "demo", [team_a], instance="team-a")["changed"]
+    assert not render.render(str(tmp_path), "demo", [team_b], instance="team-b")["changed"]
+    render.render(str(tmp_path), "demo", [], state="absent", instance="team-b")
+    assert sorted(os.listdir(tmp_path / "demo")) == ["kustomization.yaml", "team-a.configmap.a.yaml"]
+    assert yaml.safe_load(read(tmp_path / "kustomization.yaml"))["resources"] == ["demo"]
+    render.render(str(tmp_path), "demo", [], state="absent", instance="team-a")
+    assert not (tmp_path / "demo").exists()
