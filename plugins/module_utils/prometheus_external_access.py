@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import ipaddress
 import re
 
 from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import ownership, validation
@@ -74,6 +75,9 @@ READ_ONLY_UI_PATHS = (
     ("/favicon.ico", "Exact"),
 )
 
+# Prometheus endpoints that write, delete or stop: never routed in read-only mode.
+WRITE_PATHS = ("/api/v1/admin", "/-/reload", "/-/quit", "/api/v1/write", "/api/v1/otlp")
+
 WARN_BASIC_AUTH = (
     "prometheus_external_access: basic auth alone is weak protection for the Prometheus API; keep the source "
     "allowlist as narrow as possible, use long generated passwords and rotate them (vendor documentation)."
@@ -83,8 +87,8 @@ WARN_SYSTEM_NAMESPACE = (
     "objects it does not manage there (an update may remove them). Re-run this role after Deckhouse upgrades."
 )
 WARN_ANY_SOURCE = (
-    "prometheus_external_access: no source allowlist; the Prometheus API is reachable from any address "
-    "(prometheus_external_access_allow_any_source is true)."
+    "prometheus_external_access: the source allowlist is empty or covers every address; the Prometheus API is "
+    "reachable from anywhere (prometheus_external_access_allow_any_source is true)."
 )
 
 
@@ -119,6 +123,19 @@ def _label_kubectl(namespace, name):
         namespace, name, " ".join("{0}={1}".format(k, v) for k, v in sorted(ownership.ownership_labels(COMPONENT).items())))
 
 
+# What Grafana's provisioning expands: $__env{VAR}, $__file{path}, $__vault{...}, $VAR and ${VAR}.
+GRAFANA_REFERENCE = re.compile(r"^(\$__(env|file|vault)\{[^{}\n]+\}|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?)$")
+
+
+def covers_every_address(cidrs):
+    """Whether the networks together cover all of IPv4 or all of IPv6 (0.0.0.0/0, ::/0, or halves of them)."""
+    networks = [ipaddress.ip_network(c) for c in cidrs]
+    for version, everything in ((4, ipaddress.ip_network("0.0.0.0/0")), (6, ipaddress.ip_network("::/0"))):
+        if everything in ipaddress.collapse_addresses(n for n in networks if n.version == version):
+            return True
+    return False
+
+
 def ingress_paths(params):
     if not params["read_only"]:
         return [("/", "Prefix")]
@@ -127,8 +144,16 @@ def ingress_paths(params):
         paths.extend(READ_ONLY_UI_PATHS)
     for index, path in enumerate(params.get("read_only_extra_paths") or []):
         variable = "{0}read_only_extra_paths[{1}]".format(PREFIX, index)
-        if not isinstance(path, str) or not path.startswith("/") or any(c in path for c in " \t\n{};#"):
+        if not isinstance(path, str) or not path.startswith("/") or any(c in path for c in " \t\n{};#?%\\"):
             raise ValidationError(variable, "expected a URL path starting with '/'", path)
+        segments = path.split("/")[1:]
+        if "" in segments[:-1] or "." in segments or ".." in segments:
+            raise ValidationError(variable, "expected a normalised path: no '//', '.' or '..' segments "
+                                            "(nginx resolves them before matching)", path)
+        if any(path == admin or path.startswith(admin.rstrip("/") + "/") for admin in WRITE_PATHS):
+            raise ValidationError(variable, "{0} changes or stops Prometheus; read_only routes only paths that "
+                                            "read. Set prometheus_external_access_read_only: false to expose the "
+                                            "whole API".format(path), path)
         paths.append((path, "Exact"))
     seen, unique = set(), []
     for path in paths:
@@ -304,9 +329,9 @@ def validate(params):
     validation.one_of(PREFIX + "client_cert_mode", params["client_cert_mode"], CLIENT_CERT_MODES)
     validation.one_of(PREFIX + "auth_secret_type", params["auth_secret_type"], ("auth-file", "auth-map"))
     realm = params["auth_realm"]
-    if not isinstance(realm, str) or not realm or any(c in realm for c in "\"\n\r\\"):
-        raise ValidationError(PREFIX + "auth_realm", "expected a non-empty text without quotes, backslashes or "
-                                                     "line breaks", realm)
+    if not isinstance(realm, str) or not realm or any(c in realm for c in "\"\n\r\\$"):
+        raise ValidationError(PREFIX + "auth_realm", "expected a non-empty text without quotes, backslashes, '$' "
+                                                     "(nginx reads it as a variable) or line breaks", realm)
     app_root = params["app_root"]
     if not isinstance(app_root, str) or not app_root.startswith("/") or any(c in app_root for c in " \t\n;{}"):
         raise ValidationError(PREFIX + "app_root", "expected a URL path starting with '/'", app_root)
@@ -316,6 +341,20 @@ def validate(params):
         raise ValidationError(PREFIX + "allowlist", "give the source CIDRs allowed to reach the Prometheus API "
                                                     "(for example your Grafana's egress address), or set "
                                                     "prometheus_external_access_allow_any_source: true")
+    if covers_every_address(params["allowlist"]) and not params.get("allow_any_source"):
+        raise ValidationError(PREFIX + "allowlist", "these networks cover every IPv4 or IPv6 address, which "
+                                                    "exposes the Prometheus API to the world; narrow them, or set "
+                                                    "prometheus_external_access_allow_any_source: true if that is "
+                                                    "meant", params["allowlist"])
+    for name in ("grafana_username", "federation_username"):
+        validation.basic_auth_username(PREFIX + name, params.get(name))
+    reference = params.get("grafana_password_reference")
+    if not isinstance(reference, str) or not GRAFANA_REFERENCE.match(reference):
+        raise ValidationError(PREFIX + "grafana_password_reference",
+                              "expected a reference Grafana resolves when it reads the file, such as "
+                              "$__env{PROMETHEUS_EXTERNAL_ACCESS_PASSWORD} or $__file{/run/secrets/prometheus}; a "
+                              "literal password would be written in plain text into the data-source file",
+                              show_value=False)
     mode = params["client_cert_mode"]
     if mode != "none" and params["backend_protocol"] != "HTTPS":
         raise ValidationError(PREFIX + "client_cert_mode", "a backend client certificate needs "
@@ -370,9 +409,7 @@ def federation_job(params):
         raise ValidationError(PREFIX + "federation_match", "expected at least one series selector, "
                                                            "for example '{job=\"node\"}'")
     for index, selector in enumerate(matches):
-        if not isinstance(selector, str) or not selector.strip() or "\n" in selector:
-            raise ValidationError("{0}federation_match[{1}]".format(PREFIX, index), "expected a series selector",
-                                  selector)
+        validation.series_selector("{0}federation_match[{1}]".format(PREFIX, index), selector)
     job = {
         "job_name": params["federation_job_name"] or "federate-{0}".format(params["host"]),
         "honor_labels": True,
@@ -464,7 +501,7 @@ def build(params, check_mode=False):
         return {"changed": False, "namespace": params["namespace"]}
     render_mode = params.get("mode") == "render"
     warnings = [WARN_BASIC_AUTH]
-    if not params["allowlist"]:
+    if not params["allowlist"] or covers_every_address(params["allowlist"]):
         warnings.append(WARN_ANY_SOURCE)
     if params["namespace"].startswith("d8-") or params["namespace"] in ("kube-system",):
         warnings.append(WARN_SYSTEM_NAMESPACE.format(params["namespace"]))

@@ -354,11 +354,9 @@ def _check_plain(params):
     users = []
     for index, user in enumerate(params.get("basic_auth_users") or []):
         where = "pushgateway_basic_auth_users[{0}]".format(index)
-        username = user.get("username")
-        if not isinstance(username, str) or not username or ":" in username or "\n" in username \
-                or username in users:
-            raise ValidationError(where + ".username", "expected a unique non-empty user name without ':' or a newline",
-                                  username)
+        username = validation.basic_auth_username(where + ".username", user.get("username"))
+        if username in users:
+            raise ValidationError(where + ".username", "duplicate user name", username)
         users.append(username)
         if not isinstance(user.get("password_hash"), str) or not BCRYPT_HASH.match(user["password_hash"]):
             raise ValidationError(where + ".password_hash",

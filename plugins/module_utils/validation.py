@@ -231,3 +231,67 @@ def duration(variable, value):
 def is_prometheus_label_name(name):
     """A label name a user may set: Prometheus's syntax, and not reserved (``__`` prefix)."""
     return isinstance(name, str) and bool(PROMETHEUS_LABEL_NAME.match(name)) and not name.startswith("__")
+
+
+def basic_auth_username(variable, value):
+    """A Basic-auth user name that survives htpasswd files and HTTP headers.
+
+    ``:`` ends the name in the Authorization header and in htpasswd lines, a line
+    break splits the line, and a leading ``#`` makes the line a comment (the user
+    would be rehashed on every run and never log in).
+    """
+    if not isinstance(value, str) or not value or ":" in value or value.startswith("#") \
+            or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ValidationError(variable, "expected a non-empty user name without ':', control characters or a "
+                                        "leading '#'", value)
+    return value
+
+
+_LABEL_MATCHER = r'\s*[a-zA-Z_][a-zA-Z0-9_]*\s*(=~|!~|!=|=)\s*"(?:[^"\\\n]|\\.)*"\s*'
+SERIES_SELECTOR = re.compile(r'^\s*(?P<metric>[a-zA-Z_:][a-zA-Z0-9_:]*)?\s*'
+                             r'(\{(?P<matchers>(' + _LABEL_MATCHER + r'(,' + _LABEL_MATCHER + r')*,?\s*)?)\})?\s*$')
+
+
+def series_selector(variable, value):
+    """A PromQL series selector as /federate takes it: ``name``, ``{matchers}`` or both.
+
+    Label values in double quotes (the form this collection writes); Prometheus also
+    refuses a selector whose matchers all match the empty string, and so does this.
+    """
+    match = SERIES_SELECTOR.match(value) if isinstance(value, str) else None
+    if not match or not (match.group("metric") or match.group("matchers")):
+        raise ValidationError(variable, "expected a series selector such as 'up' or '{job=\"node\"}'", value)
+    matchers = re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\\n]|\\.)*)"',
+                          match.group("matchers") or "")
+    for dummy, operator, text in matchers:
+        if operator in ("=~", "!~") and not _is_re2(text.replace("\\\\", "\\")):
+            raise ValidationError(variable, "{0!r} is not a regular expression Prometheus (RE2) takes".format(text),
+                                  value)
+    if not match.group("metric"):
+        if all(_matches_empty(operator, text) for dummy, operator, text in matchers):
+            raise ValidationError(variable, "a selector must have at least one matcher that does not match the "
+                                            "empty string, e.g. '{job=~\".+\"}'", value)
+    return value
+
+
+def _is_re2(pattern):
+    """Python's re compiles it, and it uses nothing RE2 lacks (look-around, back-references)."""
+    if re.search(r"\(\?[=!<]|\\[1-9]", pattern):
+        return False
+    try:
+        re.compile(pattern)
+    except re.error:
+        return False
+    return True
+
+
+def _matches_empty(operator, text):
+    if operator == "=":
+        return text == ""
+    if operator == "!=":
+        return text != ""
+    try:
+        matches = re.fullmatch(text.replace("\\\\", "\\"), "") is not None
+    except re.error:
+        return False
+    return matches if operator == "=~" else not matches

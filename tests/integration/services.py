@@ -24,6 +24,7 @@ BINARIES = {
     "pushgateway": ("prometheus-pushgateway", "prometheus-pushgateway"),
     "nginx": ("nginx", "nginx"),
     "htpasswd": ("htpasswd", "apache2-utils"),
+    "promtool": ("promtool", "prometheus"),
 }
 
 

@@ -77,7 +77,11 @@ def example_host(role):
 def kind_values(name, spec):
     """Malformed values suggested by what an option (or sub-option) name holds."""
     leaf = name.rsplit(".", 1)[-1]
-    values = []
+    # Free text with a few hostile forms: a '$' nginx reads as a variable, a literal
+    # password where a reference belongs, a selector Prometheus refuses.
+    hostile_text = {"auth_realm": ["Pay $5"], "password_reference": ["hunter2-literal"],
+                    "federation_match": [["{job=x}"], ['{job=~".*"}']]}
+    values = [v for suffix, vs in hostile_text.items() if leaf.endswith(suffix) for v in vs]
     if any(word in leaf for word in FREE_TEXT) or leaf.endswith("_enabled"):
         return values
     if "namespace" in leaf and spec.get("type") == "list":
@@ -89,15 +93,18 @@ def kind_values(name, spec):
     if leaf.endswith("host") or leaf.endswith("hostname"):
         values += ["not a host", "http://prometheus.example.com"]
     if "cidr" in leaf or "allowlist" in leaf or "source_range" in leaf or "ip_block" in leaf:
-        values += [["10.0.0.300/8"], ["10.0.0.1/8"]] if spec.get("type") == "list" else ["10.0.0.300/8"]
+        values += ([["10.0.0.300/8"], ["10.0.0.1/8"], ["0.0.0.0/0"], ["0.0.0.0/1", "128.0.0.0/1", "::/0"]]
+                   if spec.get("type") == "list" else ["10.0.0.300/8"])
+    if leaf.endswith("extra_paths"):
+        values += [["/api/v1/admin/tsdb/snapshot"], ["/-/quit"], ["/api/v1/query/../admin/tsdb/snapshot"]]
     if leaf.endswith("port") or leaf.endswith("_port_number"):
         values += [0, 70000]
     if leaf.endswith("ports") and spec.get("type") == "list":
         values += [[70000], ["not_a port"]]
     if ("label" in leaf or "selector" in leaf) and spec.get("type") == "dict":
         values += [{"bad key!": "x"}, {"app": "bad value!"}]
-    if leaf == "username":
-        values += ["a:b", ""]
+    if leaf.endswith("username"):
+        values += ["a:b", "", "#admin", "ops\nroot"]
     if leaf.endswith("url"):
         values += ["not a url", "ftp://127.0.0.1/"]
     if leaf == "users" and spec.get("type") == "list":

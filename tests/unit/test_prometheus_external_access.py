@@ -158,7 +158,7 @@ def test_bad_input_names_the_variable(overrides, fragment):
 def test_any_source_needs_the_flag_and_warns():
     result = pea.build(params(platform="deckhouse", allowlist=[], allow_any_source=True))
     assert A + "allowlist-source-range" not in ingress_of(result)["metadata"]["annotations"]
-    assert any("reachable from any address" in w for w in result["warnings"])
+    assert pea.WARN_ANY_SOURCE in result["warnings"] and "reachable from anywhere" in pea.WARN_ANY_SOURCE
 
 
 def test_snippet_outside_deckhouse_with_acknowledgement():
@@ -203,3 +203,61 @@ def test_role_files_agree_with_the_builder():
     for name in pea.ARGUMENT_SPEC:
         if name not in internal:
             assert "prometheus_external_access_" + name in options, name
+
+
+# ---------------------------------------------------------------- hostile input (issue 12.8-12.10, 12.12)
+
+@pytest.mark.parametrize("allowlist", [["0.0.0.0/0"], ["::/0"], ["0.0.0.0/1", "128.0.0.0/1"],
+                                       ["203.0.113.0/24", "::/1", "8000::/1"]])
+def test_an_allowlist_of_every_address_needs_the_explicit_switch(allowlist):
+    with pytest.raises(ValidationError, match="prometheus_external_access_allowlist: these networks cover every"):
+        pea.build(params(platform="generic", service_name="p", service_port=9090, namespace="m", allowlist=allowlist))
+    result = pea.build(params(platform="generic", service_name="p", service_port=9090, namespace="m",
+                              allowlist=allowlist, allow_any_source=True))
+    assert pea.WARN_ANY_SOURCE in result["warnings"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/admin/tsdb/delete_series", "/api/v1/admin/tsdb/snapshot", "/-/reload",
+                                  "/-/quit", "/api/v1/write", "/api/v1/otlp/v1/metrics", "/api/v1/./admin/tsdb",
+                                  "/api//v1/admin", "/api/v1/query/../admin/tsdb/snapshot"])
+def test_read_only_refuses_admin_paths(path):
+    with pytest.raises(ValidationError, match=r"read_only_extra_paths\[0\]"):
+        pea.build(params(platform="generic", service_name="p", service_port=9090, namespace="m",
+                         read_only_extra_paths=[path]))
+
+
+def test_read_only_still_takes_harmless_extra_paths():
+    ingress = ingress_of(pea.build(params(platform="generic", service_name="p", service_port=9090, namespace="m",
+                                          read_only_extra_paths=["/api/v1/query_exemplars", "/-/healthy"])))
+    routed = [p["path"] for p in ingress["spec"]["rules"][0]["http"]["paths"]]
+    assert "/-/healthy" in routed
+
+
+@pytest.mark.parametrize("reference", ["hunter2-literal", "$__env{}", "s3cr3t$", "$__env{A}trailing"])
+def test_a_literal_grafana_password_is_refused_without_echoing_it(reference):
+    with pytest.raises(ValidationError) as err:
+        pea.build(params(platform="generic", service_name="p", service_port=9090, namespace="m",
+                         grafana_password_reference=reference))
+    assert "grafana_password_reference" in str(err.value) and reference not in str(err.value)
+
+
+@pytest.mark.parametrize("reference", ["$__env{GRAFANA_PW}", "$__file{/run/secrets/p}", "$GRAFANA_PW", "${GRAFANA_PW}",
+                                       "$__vault{kv:prom:pw}"])
+def test_grafana_password_references_are_accepted(reference):
+    pea.build(params(platform="generic", service_name="p", service_port=9090, namespace="m",
+                     grafana_password_reference=reference))
+
+
+@pytest.mark.parametrize("option,value,message", [
+    ("auth_realm", "Pay $5", "auth_realm"),
+    ("grafana_username", "a:b", "grafana_username"),
+    ("grafana_username", "", "grafana_username"),
+    ("federation_username", "ops\nroot", "federation_username"),
+    ("federation_username", "#admin", "federation_username"),
+    ("federation_match", ["{job=x}"], r"federation_match\[0\]"),
+    ("federation_match", ["{job=~\".*\"}"], r"federation_match\[0\]"),
+    ("federation_match", ["up{"], r"federation_match\[0\]"),
+])
+def test_hostile_text_options_are_refused_naming_the_variable(option, value, message):
+    with pytest.raises(ValidationError, match="prometheus_external_access_" + message):
+        pea.build(params(platform="generic", service_name="p", service_port=9090, namespace="m", **{option: value}))
