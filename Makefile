@@ -10,6 +10,9 @@ SHELL := /bin/bash
 PYTHON ?= $(firstword $(wildcard /root/.pyenv/versions/3.12.*/bin/python3.12) $(shell command -v python3.12 2>/dev/null) python3)
 VENV := .venv
 NCA_VENV := .venv-nca
+# The oldest ansible-core the collection claims (meta/runtime.yml), to test that claim.
+FLOOR_VENV := .venv-floor
+ANSIBLE_FLOOR := $(shell sed -n 's/^requires_ansible: ">=\([0-9.]*\)"/\1/p' meta/runtime.yml)
 BIN := $(CURDIR)/$(VENV)/bin
 COLLECTION_LINK := .collections/ansible_collections/k8s_monitoring/prometheus
 RENDER_DIR := build/rendered
@@ -40,6 +43,11 @@ $(NCA_VENV)/.installed: requirements-nca.txt
 	$(NCA_VENV)/bin/pip install --quiet -r requirements-nca.txt
 	touch $@
 
+$(FLOOR_VENV)/.installed: requirements.txt meta/runtime.yml
+	$(PYTHON) -m venv $(FLOOR_VENV)
+	$(FLOOR_VENV)/bin/pip install --quiet ansible-core==$(ANSIBLE_FLOOR) -r requirements.txt
+	touch $@
+
 $(COLLECTION_LINK):
 	mkdir -p $(dir $@)
 	ln -sfn $(CURDIR) $@
@@ -62,14 +70,14 @@ graph: $(NCA_VENV)/.installed system-packages
 
 # pytest runs last, once over unit and integration tests, so its summary is the
 # closing line; "no tests collected" (exit 5) fails the run like any failure.
-test: bootstrap $(NCA_VENV)/.installed system-packages controlplane lint docs-lint docs sanity molecule molecule-cluster pytest
+test: bootstrap $(NCA_VENV)/.installed $(FLOOR_VENV)/.installed system-packages controlplane lint docs-lint docs sanity molecule molecule-cluster pytest
 
 # kube-apiserver, etcd and kubectl from tests/controlplane/go.mod, into
 # .cache/controlplane/<hash of go.mod and go.sum>/bin; a no-op once built.
 controlplane: bootstrap
 	$(BIN)/python -m tests.control_plane build
 
-pytest: bootstrap $(NCA_VENV)/.installed system-packages controlplane
+pytest: bootstrap $(NCA_VENV)/.installed $(FLOOR_VENV)/.installed system-packages controlplane
 	K8S_MONITORING_REQUIRE_SERVICES=1 NCA=$(CURDIR)/$(NCA_VENV)/bin/nca $(BIN)/pytest tests/unit tests/integration
 
 lint: bootstrap
@@ -93,7 +101,7 @@ sanity: bootstrap
 unit: bootstrap
 	$(BIN)/pytest tests/unit
 
-integration: bootstrap $(NCA_VENV)/.installed system-packages controlplane
+integration: bootstrap $(NCA_VENV)/.installed $(FLOOR_VENV)/.installed system-packages controlplane
 	K8S_MONITORING_REQUIRE_SERVICES=1 NCA=$(CURDIR)/$(NCA_VENV)/bin/nca $(BIN)/pytest tests/integration
 
 molecule: bootstrap
@@ -106,4 +114,4 @@ molecule-cluster: bootstrap controlplane
 	  $(BIN)/molecule reset -s cluster && KUBECONFIG="$$kubeconfig" $(BIN)/molecule test -s cluster
 
 clean:
-	rm -rf $(VENV) $(NCA_VENV) .collections build tests/output .pytest_cache  # .cache/controlplane is kept: a rebuild takes minutes
+	rm -rf $(VENV) $(NCA_VENV) $(FLOOR_VENV) .collections build tests/output .pytest_cache  # .cache/controlplane is kept: a rebuild takes minutes
