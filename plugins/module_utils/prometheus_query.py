@@ -14,6 +14,7 @@ __metaclass__ = type
 
 import json
 import math
+import re
 import time
 
 from ansible.module_utils.six.moves.urllib.parse import urlencode
@@ -36,6 +37,12 @@ ARGUMENT_SPEC = dict(
     wait_interval=dict(type="float", default=1.0),
     **CONNECTION_ARGUMENT_SPEC
 )
+
+
+# PromQL string literals ("...", '...' with Go escapes; `...` raw) and comments, in query order.
+PROMQL_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`|#[^\n]*')
+# Inside a quoted literal: a UTF-16 surrogate pair escape, or any other escape (skipped whole).
+SURROGATE_PAIR = re.compile(r"\\u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F][0-9a-fA-F]{2})|\\.")
 
 
 class QueryError(Exception):
@@ -79,20 +86,44 @@ def satisfied(params, result_type, result):
     return bool(values)
 
 
+def _code_point(match):
+    if match.group(1) is None:
+        return match.group(0)
+    high, low = int(match.group(1), 16), int(match.group(2), 16)
+    return "\\U{0:08X}".format(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
+
+
+def _literal(match):
+    token = match.group(0)
+    return SURROGATE_PAIR.sub(_code_point, token) if token[0] in "\"'" else token
+
+
+def promql_escapes(query):
+    """``query`` with each UTF-16 surrogate pair escape in a quoted string made one ``\\U`` escape.
+
+    JSON (Ansible's ``to_json``, the usual way to put a label value into a query) writes a
+    character outside the Basic Multilingual Plane, such as an emoji, as a pair
+    (``\\ud83d\\ude00``); PromQL escapes are Go's, where each half is an invalid code point
+    and the query a parse error. The pair stands for one character, ``\\U0001F600`` in Go.
+    Raw strings and comments are left alone.
+    """
+    return PROMQL_TOKEN.sub(_literal, query)
+
+
 def _is_rejection(err):
     status = err.details.get("status")
     return status is not None and 400 <= status < 500
 
 
-def query_once(params, http=request):
-    """One instant query; returns (result_type, result, attempts)."""
+def query_once(params, http=request, deadline=None):
+    """One instant query (none of its requests past ``deadline``); returns (result_type, result, attempts)."""
     url = "{0}/api/v1/query".format(params["url"].rstrip("/"))
-    form = {"query": params["query"]}
+    form = {"query": promql_escapes(params["query"])}
     if params.get("time"):
         form["time"] = params["time"]
     try:
         response = http(params, "POST", url, data=urlencode(form).encode("ascii"),
-                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+                        headers={"Content-Type": "application/x-www-form-urlencoded"}, deadline=deadline)
     except HTTPRequestError as err:
         message = err.body
         try:
@@ -123,13 +154,14 @@ def run(params, http=request, sleep=time.sleep, clock=time.monotonic):
             raise QueryError("{0}: expected 0 or more, got {1}".format(name, params[name]))
     if params.get("expected_value") is not None and params.get("wait_for") == "empty":
         raise QueryError("expected_value cannot be combined with wait_for=empty")
-    deadline = clock() + (params.get("wait_timeout") or 0)
+    # wait_timeout bounds the whole wait: requests, retries and sleeps between polls.
+    deadline = clock() + (params.get("wait_timeout") or 0) if params.get("wait") else None
     polls = 0
     result_type, result, last_error = None, None, None
     while True:
         polls += 1
         try:
-            result_type, result, _attempts = query_once(params, http)
+            result_type, result, _attempts = query_once(params, http, deadline)
             last_error = None
         except QueryError as err:
             # While waiting, an unreachable, slow or failing Prometheus may come back
@@ -142,6 +174,8 @@ def run(params, http=request, sleep=time.sleep, clock=time.monotonic):
         if done or not params.get("wait") or clock() >= deadline:
             break
         sleep(min(params.get("wait_interval") or 0, max(0.0, deadline - clock())))
+        if clock() >= deadline:
+            break  # no query starts after the deadline
     outcome = dict(changed=False, result_type=result_type, result=result or [],
                    sample_values=sample_values(result_type, result), matched=done, polls=polls)
     if params.get("wait") and not done:

@@ -17,6 +17,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
 import socket
 import ssl
 import time
@@ -79,8 +80,24 @@ def backoff_delays(retries, delay, max_delay, factor=2.0):
     return [min(max_delay, delay * factor ** attempt) for attempt in range(max(0, retries))]
 
 
+def url_credentials(url):
+    """The user information of ``url`` (``user:password`` in ``http://user:password@host``), or None."""
+    if not isinstance(url, str):
+        return None
+    authority = url.partition("://")[2] if "://" in url else url
+    for end in "/?#":
+        authority = authority.split(end, 1)[0]
+    user_info, at, _host = authority.rpartition("@")
+    return user_info if at else None
+
+
 def check_connection_params(params):
     """Reject contradictory or out-of-range connection options; returns a message or None."""
+    if url_credentials(params.get("url")) is not None:
+        # Not echoed: the URL ends up in results and messages, and open_url would not send
+        # them unless the server asked (no forced basic auth).
+        return ("url: credentials in the URL are not supported (the URL appears in results and errors); "
+                "give them with url_username and url_password (basic auth) instead")
     try:
         validation.http_url("url", params.get("url"))
     except validation.ValidationError as err:
@@ -98,6 +115,10 @@ def check_connection_params(params):
     for name in ("timeout", "retry_delay", "retry_max_delay"):
         if params.get(name) is not None and params[name] < 0:
             return "{0}: expected 0 or more, got {1}".format(name, params[name])
+    for name in ("ca_path", "client_cert", "client_key"):
+        path = params.get(name)
+        if path and not (os.path.isfile(path) and os.access(path, os.R_OK)):
+            return "{0}: {1} is not a readable file".format(name, path)
     return None
 
 
@@ -109,11 +130,13 @@ def _error_body(err):
     return to_text(body or b"", errors="surrogate_or_replace")[:MAX_ERROR_BODY].strip()
 
 
-def request(params, method, url, data=None, headers=None, sleep=time.sleep):
+def request(params, method, url, data=None, headers=None, sleep=time.sleep, deadline=None, clock=time.monotonic):
     """Send one request with the connection options in ``params``; retry per the policy.
 
-    Returns a :class:`Response` for 2xx/3xx; raises :class:`HTTPRequestError` with the
-    server's own error text otherwise. Messages carry the URL but never credentials.
+    With a ``deadline`` (a ``clock()`` value), each attempt's time-out is cut to the time
+    left and no attempt starts after it. Returns a :class:`Response` for 2xx/3xx; raises
+    :class:`HTTPRequestError` with the server's own error text otherwise. Messages carry
+    the URL but never credentials.
     """
     headers = dict(headers or {})
     if params.get("bearer_token"):
@@ -124,10 +147,16 @@ def request(params, method, url, data=None, headers=None, sleep=time.sleep):
     while True:
         attempt += 1
         status, body, reason = None, "", None
+        timeout = params.get("timeout") or 10
+        if deadline is not None:
+            timeout = min(timeout, deadline - clock())
+            if timeout <= 0:
+                raise HTTPRequestError("{0} {1} not sent: no time left".format(method.upper(), url),
+                                       attempts=attempt - 1)
         try:
             handle = open_url(
                 url, data=data, headers=headers, method=method.upper(),
-                timeout=params.get("timeout") or 10,
+                timeout=timeout,
                 validate_certs=params.get("validate_certs", True),
                 url_username=params.get("url_username"),
                 url_password=params.get("url_password"),
@@ -154,9 +183,13 @@ def request(params, method, url, data=None, headers=None, sleep=time.sleep):
                 raise HTTPRequestError("{0} {1} failed TLS verification: {2}".format(
                     method.upper(), url, to_text(err)), attempts=attempt)
             raise
-        if not is_retryable(status) or attempt > len(delays):
-            if is_retryable(status) and attempt > 1:
-                reason = "{0} (gave up after {1} attempts)".format(reason, attempt)
+        retry = is_retryable(status) and attempt <= len(delays)
+        if retry and deadline is not None and clock() + delays[attempt - 1] >= deadline:
+            retry = False
+            reason = "{0} (no time left to retry)".format(reason)
+        elif not retry and is_retryable(status) and attempt > 1:
+            reason = "{0} (gave up after {1} attempts)".format(reason, attempt)
+        if not retry:
             raise HTTPRequestError("{0} {1} failed: {2}".format(method.upper(), url, reason),
                                    status=status, body=body, attempts=attempt)
         sleep(delays[attempt - 1])

@@ -27,11 +27,18 @@ extends_documentation_fragment:
   - k8s_monitoring.prometheus.http_client
 options:
   url:
-    description: Base URL of Prometheus (the API is below C(/api/v1/)), for example C(https://prometheus.example.com).
+    description:
+      - Base URL of Prometheus (the API is below C(/api/v1/)), for example C(https://prometheus.example.com).
+      - Credentials in the URL (C(http://user:password@host)) are refused; give them with O(url_username)
+        and O(url_password).
     type: str
     required: true
   query:
-    description: The PromQL expression.
+    description:
+      - The PromQL expression.
+      - In a quoted string, a UTF-16 surrogate pair escape such as C(\ud83d\ude00) (how C(to_json) writes
+        an emoji or another character outside the Basic Multilingual Plane) is sent as the one character it
+        stands for (C(\U0001F600)); PromQL would reject each half as an invalid code point.
     type: str
     required: true
   time:
@@ -54,7 +61,9 @@ options:
     description: With O(wait_for=result), wait until some sample has this value (compared as a number).
     type: raw
   wait_timeout:
-    description: Seconds to keep trying when O(wait=true).
+    description:
+      - Seconds to keep trying when O(wait=true), all told. Each request's O(timeout) is cut to the time
+        left, and no query or retry starts after it.
     type: float
     default: 60.0
   wait_interval:
@@ -126,10 +135,14 @@ from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.promethe
     QueryError,
     run,
 )
+from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.pushgateway_http import url_credentials
 
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    if url_credentials(module.params["url"]):
+        # Refused in run(); masked here so that the echoed arguments do not show them either.
+        module.no_log_values.add(url_credentials(module.params["url"]))
     try:
         result = run(module.params)
     except QueryError as err:

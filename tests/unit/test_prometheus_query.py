@@ -29,10 +29,12 @@ class Answers:
     def __init__(self, *answers):
         self.answers = list(answers)
         self.forms = []
+        self.deadlines = []
 
-    def __call__(self, params, method, url, data=None, headers=None):
+    def __call__(self, params, method, url, data=None, headers=None, deadline=None):
         assert method == "POST" and url.endswith("/api/v1/query")
         self.forms.append(data.decode())
+        self.deadlines.append(deadline)
         answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
         if isinstance(answer, Exception):
             raise answer
@@ -73,7 +75,8 @@ def test_wait_for_empty():
 
 def test_wait_times_out_with_the_last_result():
     clock = Clock()
-    with pytest.raises(pq.QueryError, match=r"did not return a non-empty result within 5.0 s \(6 polls\)"):
+    # Polls at 0, 1, 2, 3, 4 s; none at 5 s, the deadline: it would have no time left.
+    with pytest.raises(pq.QueryError, match=r"did not return a non-empty result within 5.0 s \(5 polls\)"):
         pq.run(params(wait=True), http=Answers(vector()), sleep=clock.sleep, clock=clock)
 
 
@@ -110,7 +113,7 @@ def test_wait_rides_out_an_unreachable_prometheus():
 def test_wait_ends_at_its_limit_with_the_last_error():
     clock = Clock()
     down = HTTPRequestError("POST http://prom:9090/api/v1/query failed: Connection refused", status=None)
-    with pytest.raises(pq.QueryError, match=r"within 5.0 s \(6 polls\); last error: .*Connection refused"):
+    with pytest.raises(pq.QueryError, match=r"within 5.0 s \(5 polls\); last error: .*Connection refused"):
         pq.run(params(wait=True), http=Answers(down), sleep=clock.sleep, clock=clock)
 
 
@@ -126,3 +129,85 @@ def test_without_wait_an_unreachable_prometheus_fails_at_once():
     down = HTTPRequestError("Connection refused", status=None)
     with pytest.raises(pq.QueryError, match="Connection refused"):
         pq.run(params(), http=Answers(down))
+
+
+# --- wait_timeout bounds every request (a real slow endpoint: tests/integration/test_prometheus_query_deadline.py)
+
+def test_every_poll_gets_the_wait_deadline():
+    clock = Clock()
+    answers = Answers(vector(), vector("1"))
+    pq.run(params(wait=True, wait_timeout=5.0), http=answers, sleep=clock.sleep, clock=clock)
+    assert answers.deadlines == [5.0, 5.0]
+    plain = Answers(vector("1"))
+    pq.run(params(), http=plain)
+    assert plain.deadlines == [None]
+
+
+def test_request_timeouts_are_cut_to_the_time_left_and_no_retry_starts_after_the_deadline(monkeypatch):
+    import socket
+    from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import pushgateway_http as http
+    clock = Clock()
+    timeouts = []
+
+    def time_out(url, timeout=None, **kwargs):
+        timeouts.append(timeout)
+        clock.now += timeout
+        raise socket.timeout("timed out")
+
+    monkeypatch.setattr(http, "open_url", time_out)
+    with pytest.raises(HTTPRequestError) as err:
+        http.request(params(timeout=3.0, retries=5, retry_delay=0.5, retry_max_delay=0.5), "POST", "http://prom/x",
+                     sleep=clock.sleep, deadline=7.0, clock=clock)
+    assert timeouts == [3.0, 3.0]  # 0-3 s, 3.5-6.5 s; a third would start at 7 s, the deadline
+    assert clock.now == 6.5 and "no time left to retry" in str(err.value) and err.value.attempts == 2
+
+
+def test_no_request_is_sent_after_the_deadline(monkeypatch):
+    from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import pushgateway_http as http
+    monkeypatch.setattr(http, "open_url", lambda *args, **kwargs: pytest.fail("sent after the deadline"))
+    clock = Clock()
+    clock.now = 8.0
+    with pytest.raises(HTTPRequestError, match="not sent: no time left"):
+        http.request(params(), "POST", "http://prom/x", deadline=8.0, clock=clock)
+
+
+# --- PromQL string escapes ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("query, sent", [
+    # json.dumps / to_json of "😀 ü": a surrogate pair PromQL rejects, and a BMP escape it accepts.
+    ('up{team="\\ud83d\\ude00 \\u00fc"}', 'up{team="\\U0001F600 \\u00fc"}'),
+    ("up{team='\\uD83D\\uDE00'}", "up{team='\\U0001F600'}"),
+    ('up{a="\\\\ud83d\\\\ude00"}', 'up{a="\\\\ud83d\\\\ude00"}'),   # escaped backslashes: no escape there
+    ('up{a=`\\ud83d\\ude00`}', 'up{a=`\\ud83d\\ude00`}'),         # raw string: no escapes at all
+    ('up # "\\ud83d\\ude00"\n', 'up # "\\ud83d\\ude00"\n'),       # comment
+    ('up{a="\\ud83d"}', 'up{a="\\ud83d"}'),                       # a lone half stays for Prometheus to refuse
+    ('up{a="x\\"\\ud83d\\ude00"}', 'up{a="x\\"\\U0001F600"}'),
+])
+def test_surrogate_pair_escapes_become_one_code_point(query, sent):
+    assert pq.promql_escapes(query) == sent
+
+
+def test_the_query_is_sent_with_code_point_escapes():
+    answers = Answers(vector("1"))
+    pq.run(params(query='up{team="\\ud83d\\ude00"}'), http=answers)
+    assert answers.forms == ["query=up%7Bteam%3D%22%5CU0001F600%22%7D"]
+
+
+# --- options checked before any request --------------------------------------------------------------
+
+def test_a_missing_ca_path_is_named_before_any_request(tmp_path):
+    answers = Answers(vector("1"))
+    missing = str(tmp_path / "missing-ca.pem")
+    with pytest.raises(pq.QueryError) as err:
+        pq.run(params(url="https://prom:9090", ca_path=missing), http=answers)
+    assert str(err.value) == "ca_path: {0} is not a readable file".format(missing)
+    assert answers.forms == []
+
+
+def test_credentials_in_the_url_are_refused_without_echoing_them():
+    answers = Answers(vector("1"))
+    with pytest.raises(pq.QueryError) as err:
+        pq.run(params(url="https://grafana:qu3ry-s3cret@prom:9090"), http=answers)
+    assert str(err.value).startswith("url: credentials in the URL are not supported")
+    assert "qu3ry-s3cret" not in str(err.value) and "grafana" not in str(err.value)
+    assert answers.forms == []
