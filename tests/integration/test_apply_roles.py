@@ -98,6 +98,39 @@ def test_two_uses_of_a_role_in_one_cluster_never_prune_each_other(control_plane,
     assert names(plane, "apps/v1", "Deployment", "instance-a") == ["pushgateway"]
 
 
+def connection_play(tmp_path, plane, module_defaults, variables):
+    """The pushgateway role in apply mode with no k8s_monitoring_kubeconfig and no KUBECONFIG anywhere."""
+    host = {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+            "k8s_monitoring_mode": "apply", "pushgateway_preset": "plain",
+            "pushgateway_instances": [{"name": "pushgateway"}]}
+    host.update(variables)
+    (tmp_path / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {"cluster": host}}}))
+    play_text = yaml.safe_dump([{"name": "Roles", "hosts": "all", "gather_facts": False, "module_defaults": module_defaults,
+                                 "tasks": [{"name": "Role", "ansible.builtin.include_role": {
+                                     "name": "k8s_monitoring.prometheus.pushgateway"}}]}])
+    (tmp_path / "play.yml").write_text(play_text)
+    env = {"KUBECONFIG": str(tmp_path / "no-such-kubeconfig"), "HOME": str(tmp_path)}
+    return run_playbook(tmp_path / "play.yml", "-i", str(tmp_path / "hosts.yml"), env=env)
+
+
+def test_play_module_defaults_reach_every_module_the_roles_call(control_plane, tmp_path):
+    """module_defaults for the collection's group (which extends kubernetes.core's) are not dropped by the roles."""
+    plane = control_plane
+    plane.ensure_namespace("defaults-a")
+    connection_play(tmp_path, plane, {"group/k8s_monitoring.prometheus.cluster": {
+        "kubeconfig": str(plane.kubeconfigs["admin"])}}, {"pushgateway_namespace": "defaults-a"})
+    assert names(plane, "apps/v1", "Deployment", "defaults-a") == ["pushgateway"]
+
+
+def test_host_token_and_ca_variables_connect_without_a_kubeconfig(control_plane, tmp_path):
+    plane = control_plane
+    plane.ensure_namespace("defaults-b")
+    connection_play(tmp_path, plane, {}, {
+        "pushgateway_namespace": "defaults-b", "k8s_monitoring_host": plane.url,
+        "k8s_monitoring_api_key": plane.tokens["admin"], "k8s_monitoring_ca_cert": str(plane.files["ca.crt"])})
+    assert names(plane, "apps/v1", "Deployment", "defaults-b") == ["pushgateway"]
+
+
 def secret_users(plane, namespace, name="prometheus-external-basic-auth"):
     text = base64.b64decode(plane.get("v1", "Secret", name, namespace)["data"]["auth"]).decode()
     return dict(line.split(":", 1) for line in text.splitlines())

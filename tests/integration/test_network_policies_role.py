@@ -133,12 +133,6 @@ def test_apply_mode_without_a_cluster_stops_at_the_preflight(playbook, tmp_path)
     assert not (tmp_path / "out").exists()
 
 
-def test_apply_mode_pruning_needs_a_cluster():
-    pytest.skip("apply-mode pruning of switched-off policies (prune_owned against a live API server) cannot run "
-                "here: no Kubernetes API server on this machine. Render-mode pruning is tested above, and "
-                "prune_owned's selection logic in the shared ownership tests.")
-
-
 class _ReadOnlyApi(BaseHTTPRequestHandler):
     """Just enough of the Kubernetes API for kubernetes.core.k8s_info: discovery, and the
     pods and DaemonSets of a described world. Every write is refused (403)."""

@@ -253,7 +253,3 @@ def test_build_module_directly():
                                                           "host": "prometheus.kps.example.com"})
     assert bad["failed"] and bad["msg"].startswith("prometheus_external_access_allowlist: give the source CIDRs")
 
-
-def test_apply_mode_needs_a_cluster():
-    pytest.skip("apply mode (live Secret read with k8s_info, server-side apply, prune, probe, Grafana HTTP API) "
-                "needs a Kubernetes API server and a Grafana; neither exists on this machine")
