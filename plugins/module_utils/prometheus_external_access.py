@@ -376,6 +376,10 @@ def validate(params):
     for name in ("grafana_url", "probe_url"):
         if params.get(name) is not None:
             validation.http_url(PREFIX + name, params[name])
+    for name in ("probe_timeout", "grafana_org_id"):
+        value = params.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ValidationError(PREFIX + name, "expected a positive whole number", value)
     if params.get("federation_job_name") is not None and not JOB_NAME.match(str(params["federation_job_name"])):
         raise ValidationError(PREFIX + "federation_job_name", "expected letters, digits, '_', '.', ':' and '-', "
                                                               "starting with a letter or digit",
@@ -484,6 +488,8 @@ ARGUMENT_SPEC = dict(
     federation_labels=dict(type="dict", default={}),
     grafana_url=dict(type="str"),
     probe_url=dict(type="str"),
+    probe_timeout=dict(type="int"),
+    grafana_org_id=dict(type="int"),
     validate_only=dict(type="bool", default=False),
 )
 

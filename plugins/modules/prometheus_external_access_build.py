@@ -227,6 +227,12 @@ options:
   probe_url:
     description: URL the role's probe will request (checked only).
     type: str
+  probe_timeout:
+    description: Seconds per probe request (checked only; a positive number).
+    type: int
+  grafana_org_id:
+    description: Grafana organisation of the data source created through the HTTP API (checked only; a positive number).
+    type: int
   validate_only:
     description: Only check the inputs that need no live state (the role runs this before any API call or file
       write); returns RV(namespace) only.

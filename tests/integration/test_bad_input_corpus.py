@@ -99,6 +99,8 @@ def kind_values(name, spec):
         values += [["/api/v1/admin/tsdb/snapshot"], ["/-/quit"], ["/api/v1/query/../admin/tsdb/snapshot"]]
     if leaf.endswith("port") or leaf.endswith("_port_number"):
         values += [0, 70000]
+    if (leaf.endswith("timeout") or leaf.endswith("org_id")) and spec.get("type") == "int":
+        values += [-1, 0]
     if leaf.endswith("ports") and spec.get("type") == "list":
         values += [[70000], ["not_a port"]]
     if ("label" in leaf or "selector" in leaf) and spec.get("type") == "dict":

@@ -261,3 +261,10 @@ def test_grafana_password_references_are_accepted(reference):
 def test_hostile_text_options_are_refused_naming_the_variable(option, value, message):
     with pytest.raises(ValidationError, match="prometheus_external_access_" + message):
         pea.build(params(platform="generic", service_name="p", service_port=9090, namespace="m", **{option: value}))
+
+
+@pytest.mark.parametrize("option,value", [("probe_timeout", -1), ("probe_timeout", 0), ("grafana_org_id", -3),
+                                          ("grafana_org_id", 0)])
+def test_numbers_that_must_be_positive_are(option, value):
+    with pytest.raises(ValidationError, match="prometheus_external_access_" + option):
+        pea.build(params(platform="generic", service_name="p", service_port=9090, namespace="m", **{option: value}))
