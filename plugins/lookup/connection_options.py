@@ -19,7 +19,7 @@ description:
     play's C(module_defaults)), so C(module_defaults) for C(group/k8s_monitoring.prometheus.cluster) or
     C(group/kubernetes.core.k8s), C(K8S_AUTH_*) environment variables and kubeconfig defaults still apply.
 author:
-  - k8s_monitoring.prometheus contributors
+  - k8s_monitoring.prometheus contributors (@k8s-monitoring)
 options: {}
 """
 

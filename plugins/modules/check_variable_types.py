@@ -15,8 +15,8 @@ version_added: 0.2.0
 description:
   - Reads a role's C(meta/argument_specs.yml) and checks every variable of its C(main) entry
     point that is set, before anything uses it. ansible-core's own role argument validation
-    turns a mapping given for a string or path into the text C({'x': 1}) (which a role could
-    then write as a file of that name); here it fails, naming the variable.
+    turns a mapping given for a string or path into its text (which a role could then
+    write as a file of that name); here it fails, naming the variable.
   - Runs in the controller process as an action plugin; it needs the play's variables.
 author:
   - k8s_monitoring.prometheus contributors (@k8s-monitoring)

@@ -216,10 +216,12 @@ def test_every_malformed_input_fails_cleanly_before_any_api_call(role, tmp_path)
     counter = ConnectionCounter()
     writes = tmp_path / "writes"
     try:
-        output = run_playbook(playbook, "-i", str(REPO / "inventory" / "example"), extra_vars=dict(
-            {"k8s_monitoring_mode": "apply", "k8s_monitoring_kubeconfig": None},
-            **dict((name, str(writes / path)) for name, path in REDIRECTED.items())), env={"K8S_AUTH_HOST": "https://127.0.0.1:{0}".format(counter.port), "K8S_AUTH_API_KEY": "corpus",
-                "HOME": str(tmp_path), "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"}, timeout=900).stdout
+        extra_vars = {"k8s_monitoring_mode": "apply", "k8s_monitoring_kubeconfig": None}
+        extra_vars.update((name, str(writes / path)) for name, path in REDIRECTED.items())
+        env = {"K8S_AUTH_HOST": "https://127.0.0.1:{0}".format(counter.port), "K8S_AUTH_API_KEY": "corpus",
+               "HOME": str(tmp_path), "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"}
+        output = run_playbook(playbook, "-i", str(REPO / "inventory" / "example"), extra_vars=extra_vars, env=env,
+                              timeout=900).stdout
     finally:
         counter.close()
     json_start = re.search(r"^\{\s*$", output, re.MULTILINE)  # warnings may precede the JSON document

@@ -252,4 +252,3 @@ def test_build_module_directly():
     bad = run_module("prometheus_external_access_build", {"platform": "kube_prometheus_stack",
                                                           "host": "prometheus.kps.example.com"})
     assert bad["failed"] and bad["msg"].startswith("prometheus_external_access_allowlist: give the source CIDRs")
-

@@ -16,7 +16,6 @@ The fenced code blocks are read from the Markdown files themselves:
   temporary RENDER_DIR. ``make test`` is the command that runs this test.
 """
 
-import pathlib
 import re
 import shlex
 import subprocess
@@ -26,7 +25,7 @@ import yaml
 
 from tests import control_plane as cp
 from tests.integration.conftest import control_plane_crds
-from tests.integration.test_pushgateway_metrics import run_tasks, stack  # noqa: F401 (the fixture)
+from tests.integration.test_pushgateway_metrics import run_tasks, stack  # noqa: F401 pylint: disable=unused-import
 from tests.playbook import REPO, ansible_env, run_playbook
 
 READMES = ["README.md"] + sorted(str(p.relative_to(REPO)) for p in (REPO / "roles").glob("*/README.md"))
