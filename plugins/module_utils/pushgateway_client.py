@@ -9,8 +9,10 @@ exist" warning honest (the Pushgateway itself answers 202 to every DELETE).
 
 Grouping-key URLs are built here, not with prometheus_client's private
 ``_escape_grouping_key``: a private helper may change without notice, and the rule
-is short. Values that contain ``/`` or are empty use the ``@base64`` form (URL-safe
-alphabet, as the Pushgateway expects); everything else is percent-encoded as UTF-8.
+is short. Values that contain ``/``, are empty, or are ``.`` or ``..`` (which HTTP
+path normalisation would remove: the Pushgateway answers with a redirect) use the
+``@base64`` form (URL-safe alphabet, as the Pushgateway expects); everything else is
+percent-encoded as UTF-8.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -65,7 +67,7 @@ class PushError(Exception):
 
 def encode_segment(name, value):
     """``name/value`` or ``name@base64/<urlsafe base64>`` for one grouping label."""
-    if value == "" or "/" in value:
+    if value in ("", ".", "..") or "/" in value:
         encoded = base64.urlsafe_b64encode(value.encode("utf-8")).decode("ascii")
         return "{0}@base64/{1}".format(name, encoded or "=")
     return "{0}/{1}".format(name, quote(value.encode("utf-8"), safe=""))

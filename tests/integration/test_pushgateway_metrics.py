@@ -264,6 +264,20 @@ def test_stopped_gateway_gives_bounded_retries_then_one_error(tmp_path):
     assert 0.8 <= elapsed < 10  # three back-offs (0.2 + 0.3 + 0.3 s) happened, and it ended
 
 
+def test_dot_and_dot_dot_values_reach_the_gateway(stack):
+    pushgateway, _prometheus = stack
+    # As path segments, "." and ".." would be normalised away (the Pushgateway answers 301/307/404).
+    base = push_args(pushgateway, job=".", grouping={"instance": "..", "zone": "..."})
+    key = {"job": ".", "instance": "..", "zone": "..."}
+    pushed = push(**dict(base, metrics=[{"name": "it_dots", "value": 1}]))
+    assert pushed["changed"] is True and pushed["status"] == 200
+    assert "job@base64/Lg==" in pushed["url"] and "instance@base64/Li4=" in pushed["url"] and "zone/..." in pushed["url"]
+    assert family_names(group(pushgateway, key)) == ["it_dots"]
+    assert push(**dict(base, metrics=[{"name": "it_dots", "value": 1}]))["changed"] is False
+    assert push(**dict(base, state="absent"))["status"] == 202
+    assert group(pushgateway, key) is None
+
+
 def test_query_rejects_bad_promql_with_prometheus_message(stack):
     _pushgateway, prometheus = stack
     with pytest.raises(prometheus_query.QueryError) as err:

@@ -40,6 +40,11 @@ def _b64(value):
     ('a"b\\c\nd', "instance/a%22b%5Cc%0Ad"),
     ("50%+1", "instance/50%25%2B1"),
     ("???", "instance/%3F%3F%3F"),
+    # HTTP path normalisation would drop these segments (the Pushgateway answers with a redirect).
+    (".", "instance@base64/" + _b64(".")),
+    ("..", "instance@base64/" + _b64("..")),
+    ("...", "instance/..."),
+    (".a", "instance/.a"),
 ])
 def test_segment_encoding(value, expected):
     assert encode_segment("instance", value) == expected
