@@ -140,9 +140,10 @@ from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.pushgate
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    if url_credentials(module.params["url"]):
+    credentials = url_credentials(module.params["url"])
+    if credentials:
         # Refused in run(); masked here so that the echoed arguments do not show them either.
-        module.no_log_values.add(url_credentials(module.params["url"]))
+        module.no_log_values.add(credentials)
     try:
         result = run(module.params)
     except QueryError as err:

@@ -38,7 +38,10 @@ extends_documentation_fragment:
   - k8s_monitoring.prometheus.http_client
 options:
   url:
-    description: Base URL of the Pushgateway, for example C(http://first.kube-prometheus-pushgateway:9091).
+    description:
+      - Base URL of the Pushgateway, for example C(http://first.kube-prometheus-pushgateway:9091).
+      - Credentials in the URL (C(http://user:password@host)) are refused; give them with O(url_username)
+        and O(url_password).
     type: str
     required: true
   job:
@@ -207,11 +210,16 @@ from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.pushgate
     PushError,
     run,
 )
+from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.pushgateway_http import url_credentials
 
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, mutually_exclusive=MUTUALLY_EXCLUSIVE,
                            supports_check_mode=True)
+    credentials = url_credentials(module.params["url"])
+    if credentials:
+        # Refused in run(); masked here so that the echoed arguments do not show them either.
+        module.no_log_values.add(credentials)
     if not exposition.HAS_PROMETHEUS_CLIENT:
         module.fail_json(msg=missing_required_lib("prometheus_client"),
                          exception=str(exposition.PROMETHEUS_CLIENT_IMPORT_ERROR))

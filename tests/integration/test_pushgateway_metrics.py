@@ -384,6 +384,23 @@ def test_through_ansible_check_mode_idempotency_and_no_log(stack, auth_gateway):
         assert secret not in output
 
 
+def test_credentials_in_the_url_are_refused_and_never_shown(stack):
+    pushgateway, prometheus = stack
+    with_credentials = pushgateway.url.replace("://", "://it-url-user:it-url-s3cret@")
+    tasks = [
+        {"name": "push", "k8s_monitoring.prometheus.pushgateway_metrics": {
+            "url": with_credentials, "job": "url-creds", "metrics": [{"name": "it_creds", "value": 1}]},
+         "ignore_errors": True, "vars": {"ansible_inject_invocation": True}},
+        {"name": "query", "k8s_monitoring.prometheus.prometheus_query": {
+            "url": prometheus.url.replace("://", "://it-url-user:it-url-s3cret@"), "query": "vector(1)"},
+         "ignore_errors": True, "vars": {"ansible_inject_invocation": True}},
+    ]
+    _results, output = run_tasks(tasks, verbose=True)
+    assert "ignored=2" in output and output.count("url: credentials in the URL are not supported") >= 2, output
+    assert "it-url-s3cret" not in output and "it-url-user" not in output
+    assert group(pushgateway, {"job": "url-creds"}) is None
+
+
 def test_push_and_delete_playbooks_verify_in_prometheus(stack):
     pushgateway, prometheus = stack
     extra = {"pushgateway_push_url": pushgateway.url, "pushgateway_push_job": "awx-job",

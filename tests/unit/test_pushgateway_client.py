@@ -240,6 +240,43 @@ def test_grouping_label_conflicting_with_a_sample_label_is_rejected_before_sendi
     assert gateway.calls == []
 
 
+@pytest.mark.parametrize("url", ["http://pusher:s3cret-pass@pg:9091", "https://pusher:s3cret-pass@pg:9091/prefix",
+                                 "http://s3cret-pass@pg:9091", "pusher:s3cret-pass@pg:9091",
+                                 "ftp://pusher:s3cret-pass@pg"])
+def test_credentials_in_the_url_are_refused_without_echoing_them(url):
+    gateway = FakeGateway([])
+    with pytest.raises(PushError) as err:
+        run(params(url=url, metrics=[{"name": "a", "value": 1}]), check_mode=False, http=gateway)
+    message = str(err.value)
+    assert message.startswith("url: credentials in the URL are not supported")
+    assert "url_username and url_password" in message
+    assert "s3cret-pass" not in message and "pusher" not in message and "s3cret-pass" not in json.dumps(err.value.details)
+    assert gateway.calls == []
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("http://u:p@h:1", "u:p"), ("http://t@h", "t"), ("http://h:1/a@b", None), ("http://h/?x=@", None),
+    ("http://h#@", None), ("u:p@h", "u:p"), ("http://h", None), (None, None),
+])
+def test_url_credentials(url, expected):
+    assert http.url_credentials(url) == expected
+
+
+@pytest.mark.parametrize("option", ["ca_path", "client_cert", "client_key"])
+def test_a_missing_certificate_file_is_named_before_connecting(option, tmp_path):
+    gateway = FakeGateway([])
+    missing = str(tmp_path / "no-such.pem")
+    existing = tmp_path / "cert.pem"
+    existing.write_text("x")
+    options = {option: missing}
+    if option == "client_key":
+        options["client_cert"] = str(existing)
+    with pytest.raises(PushError) as err:
+        run(params(metrics=[{"name": "a", "value": 1}], **options), check_mode=False, http=gateway)
+    assert str(err.value) == "{0}: {1} is not a readable file".format(option, missing)
+    assert gateway.calls == []
+
+
 @pytest.mark.parametrize("overrides, message", [
     (dict(bearer_token="t", url_username="u"), "mutually exclusive"),
     (dict(url_password="p"), "url_password needs url_username"),
