@@ -20,6 +20,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import functools
 import json
 
 from ansible.module_utils.six.moves.urllib.parse import quote
@@ -125,20 +126,33 @@ def read_group(params, key, http=request):
     return find_group(groups, key)
 
 
-def wanted_text(params):
-    """Exposition text to push, checked before anything is sent."""
-    if params.get("metrics_text") is not None:
-        text = exposition.normalise_text(params["metrics_text"])
-        if not text.strip():
-            raise PushError("metrics_text: empty; give at least one sample (use state=absent to delete the group)")
-        return text, "metrics_text"
-    metrics = params.get("metrics")
-    if not metrics:
-        raise PushError("metrics or metrics_text is required with state=present")
+def wanted_metrics(params, key):
+    """(a function giving the exposition text to push, its canonical form), checked before anything is sent.
+
+    Structured metrics are written as text only when it is sent or shown (an unchanged
+    push of 50 000 entries does neither), and never parsed back: they are checked here.
+    """
     try:
-        return exposition.write_families(exposition.families_from_structured(metrics)), "metrics"
+        if params.get("metrics_text") is not None:
+            variable = "metrics_text"
+            text = exposition.normalise_text(params["metrics_text"])
+            if not text.strip():
+                raise PushError("metrics_text: empty; give at least one sample (use state=absent to delete the group)")
+            families = exposition.parse(text, variable)
+            text_of = functools.partial(str, text)
+        else:
+            variable = "metrics"
+            if not params.get("metrics"):
+                raise PushError("metrics or metrics_text is required with state=present")
+            structured = exposition.families_from_structured(params["metrics"], variable)
+            families = exposition.metric_families(structured)
+            text_of = functools.partial(exposition.write_families, structured)
+        wanted = exposition.canonical(families, key, variable)
     except exposition.ExpositionError as err:
         raise PushError(str(err))
+    if not wanted:
+        raise PushError("{0}: no samples to push".format(variable))
+    return text_of, wanted
 
 
 def run(params, check_mode, http=request, want_diff=False):
@@ -151,15 +165,7 @@ def run(params, check_mode, http=request, want_diff=False):
     result = dict(changed=False, url=url, grouping_key=key, method=params["method"], state=params["state"])
 
     if params["state"] == "present":
-        text, variable = wanted_text(params)
-        try:
-            families = exposition.parse(text, variable)
-            exposition.check_grouping_consistency(families, key, variable)
-        except exposition.ExpositionError as err:
-            raise PushError(str(err))
-        wanted = exposition.canonical(families, key)
-        if not wanted:
-            raise PushError("{0}: no samples to push".format(variable))
+        text_of, wanted = wanted_metrics(params, key)
 
     group = read_group(params, key, http)
     current = {}
@@ -187,9 +193,9 @@ def run(params, check_mode, http=request, want_diff=False):
     result["series_pushed"] = exposition.series_count(wanted)
     result["changed"] = bool(params.get("force")) or group is None or after != current
     if want_diff and result["changed"]:
-        result["diff"] = dict(before=exposition.group_text_from_api(group) if group else "", after=text)
+        result["diff"] = dict(before=exposition.group_text_from_api(group) if group else "", after=text_of())
     if result["changed"] and not check_mode:
-        _send(params, params["method"].upper(), url, text.encode("utf-8"), result, http)
+        _send(params, params["method"].upper(), url, text_of().encode("utf-8"), result, http)
     return result
 
 

@@ -3,16 +3,23 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Prometheus text exposition format for pushes: write, check and compare.
 
-Checking uses prometheus_client's text parser: it rejects malformed lines with a
-message that points at the problem, before anything is sent. Writing is done here
-rather than with ``prometheus_client.generate_latest`` because that writer renames
-counter families (``# TYPE x_total counter`` for a counter named ``x``), which
-would change the family the Pushgateway stores; the escaping rules are three lines.
+Checking: text in the plain layout every client writes (``# HELP``/``# TYPE``, then
+``name{label="value",...} value`` lines of that family) is read by a strict reader
+here; any other text, and every error message, comes from prometheus_client's
+parser. Why not prometheus_client alone: it reads character by character in
+Python, about 15 us a sample line -- 1.5 s of a 100 000-series push, most of the
+module's time (profiled). The reader here accepts only what prometheus_client
+accepts, gives the same families (a unit test holds the two together on every
+shape), and hands anything it does not fully understand to prometheus_client.
 
-Comparison (idempotency) passes both sides -- the wanted text and the group the
-Pushgateway holds, read from its JSON API -- through the same writer and parser,
-so any normalisation the parser applies (counter names, ``le`` spelling) applies
-equally to both.
+Writing is done here rather than with ``prometheus_client.generate_latest``
+because that writer renames counter families (``# TYPE x_total counter`` for a
+counter named ``x``), which would change the family the Pushgateway stores; the
+escaping rules are three lines.
+
+Comparison (idempotency) reduces both sides -- the wanted metrics and the group
+the Pushgateway holds, read from its JSON API -- to the same canonical form, with
+prometheus_client's naming (counter families without ``_total``).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -21,21 +28,43 @@ __metaclass__ = type
 
 import math
 import re
+from collections import namedtuple
+from importlib.util import find_spec
 
 from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import validation
 
-try:
-    from prometheus_client.parser import text_string_to_metric_families
-    HAS_PROMETHEUS_CLIENT = True
-    PROMETHEUS_CLIENT_IMPORT_ERROR = None
-except ImportError as err:  # reported by the module with missing_required_lib
-    HAS_PROMETHEUS_CLIENT = False
-    PROMETHEUS_CLIENT_IMPORT_ERROR = err
+# prometheus_client is imported where its parser is needed, not here: the import costs
+# about 0.1 s, and plain text and structured metrics never need it.
+HAS_PROMETHEUS_CLIENT = find_spec("prometheus_client") is not None
+PROMETHEUS_CLIENT_IMPORT_ERROR = None if HAS_PROMETHEUS_CLIENT else "No module named 'prometheus_client'"
 
 METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 STRUCTURED_TYPES = ("gauge", "counter", "untyped")
+STRUCTURED_KEYS = frozenset(("name", "value", "type", "help", "labels"))
 # Metrics the Pushgateway adds to every group itself; never part of a comparison.
 GATEWAY_METRICS = ("push_time_seconds", "push_failure_time_seconds")
+# Label values whose spelling may differ for one value (le="1" and le="1.0").
+NUMERIC_LABELS = ("le", "quantile")
+
+# The plain layout (see the module doc). Only the escapes both prometheus_client and the
+# Pushgateway read the same way; label names without the reserved "__" prefix.
+_NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
+_QUOTED = r'[^"\\\n]*(?:\\[\\"n][^"\\\n]*)*'  # written unrolled: several times faster in Python's re
+_LABEL = r'(?!__)[a-zA-Z_][a-zA-Z0-9_]*="{0}"'.format(_QUOTED)
+_VALUE = r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?Inf|NaN"
+PLAIN_SAMPLE = re.compile(r"({0})(?:\{{((?:{1})(?:,{1})*)?\}})? ({2})".format(_NAME, _LABEL, _VALUE))
+PLAIN_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="({0})"'.format(_QUOTED))
+PLAIN_COMMENT = re.compile(r"# (HELP|TYPE) ({0})(?: (.*))?".format(_NAME))
+PLAIN_HELP = re.compile(r"(?:[^\\\s]|\\[\\n])(?:[^\\]|\\[\\n])*")
+ESCAPE = re.compile(r"\\([\\n\"])")
+# Sample names of a family per type, as prometheus_client assigns them.
+SUFFIXES = {"counter": ("",), "gauge": ("",), "untyped": ("",), "summary": ("_count", "_sum", ""),
+            "histogram": ("_count", "_sum", "_bucket")}
+
+
+# A metric family and a sample as prometheus_client's parser gives them (its own have more fields).
+Family = namedtuple("Family", "name type documentation samples")
+Sample = namedtuple("Sample", "name labels value")
 
 
 class ExpositionError(ValueError):
@@ -48,6 +77,10 @@ def escape_label_value(value):
 
 def escape_help(text):
     return text.replace("\\", "\\\\").replace("\n", "\\n")
+
+
+def _unescape(text):
+    return ESCAPE.sub(lambda match: "\n" if match.group(1) == "n" else match.group(1), text)
 
 
 def format_value(value):
@@ -65,9 +98,7 @@ def format_value(value):
 def format_labels(labels):
     if not labels:
         return ""
-    return "{" + ",".join(
-        '{0}="{1}"'.format(k, escape_label_value(v)) for k, v in labels.items()
-    ) + "}"
+    return "{" + ",".join([k + '="' + escape_label_value(v) + '"' for k, v in labels.items()]) + "}"
 
 
 def write_families(families):
@@ -77,18 +108,24 @@ def write_families(families):
         if family.get("help"):
             lines.append("# HELP {0} {1}".format(family["name"], escape_help(family["help"])))
         lines.append("# TYPE {0} {1}".format(family["name"], family["type"]))
-        for name, labels, value in family["samples"]:
-            lines.append("{0}{1} {2}".format(name, format_labels(labels), format_value(value)))
+        lines.extend([name + format_labels(labels) + " " + format_value(value)
+                      for name, labels, value in family["samples"]])
     return "\n".join(lines) + "\n" if lines else ""
 
 
-def _value(variable, raw):
+def _value(variable, index, raw):
+    """The float value of structured entry ``index`` (its message built only when it is wrong)."""
+    if not isinstance(raw, bool):
+        try:
+            return float(raw)
+        except (TypeError, ValueError):
+            pass
+    where = "{0}[{1}].value".format(variable, index)
+    if raw is None:
+        raise ExpositionError("{0}: required".format(where))
     if isinstance(raw, bool):
-        raise ExpositionError("{0}: expected a number, got a boolean".format(variable))
-    try:
-        return float(raw)
-    except (TypeError, ValueError):
-        raise ExpositionError("{0}: expected a number (or +Inf, -Inf, NaN), got {1!r}".format(variable, raw))
+        raise ExpositionError("{0}: expected a number, got a boolean".format(where))
+    raise ExpositionError("{0}: expected a number (or +Inf, -Inf, NaN), got {1!r}".format(where, raw))
 
 
 def families_from_structured(metrics, variable="metrics"):
@@ -99,50 +136,63 @@ def families_from_structured(metrics, variable="metrics"):
     """
     families = {}
     order = []
+    good_label_names = set()  # each name checked once: 50 000 entries repeat a handful of names
     for index, metric in enumerate(metrics):
-        where = "{0}[{1}]".format(variable, index)
-        if not isinstance(metric, dict):
-            raise ExpositionError("{0}: expected a mapping with name and value".format(where))
-        unknown = set(metric) - set(("name", "value", "type", "help", "labels"))
-        if unknown:
-            raise ExpositionError("{0}: unknown keys {1}; expected name, value, type, help, labels".format(
-                where, ", ".join(sorted(unknown))))
+        if not isinstance(metric, dict) or not STRUCTURED_KEYS.issuperset(metric):
+            _refuse_entry(variable, index, metric)
         name = metric.get("name")
-        if not isinstance(name, str) or not METRIC_NAME.match(name):
-            raise ExpositionError("{0}.name: expected a metric name matching [a-zA-Z_:][a-zA-Z0-9_:]*, got {1!r}".format(
-                where, name))
+        if not isinstance(name, str) or (name not in families and not METRIC_NAME.match(name)):
+            raise ExpositionError("{0}[{1}].name: expected a metric name matching [a-zA-Z_:][a-zA-Z0-9_:]*, "
+                                  "got {2!r}".format(variable, index, name))
         if name in GATEWAY_METRICS:
-            raise ExpositionError("{0}.name: {1} is set by the Pushgateway itself".format(where, name))
-        if "value" not in metric or metric["value"] is None:
-            raise ExpositionError("{0}.value: required".format(where))
-        value = _value("{0}.value".format(where), metric["value"])
+            raise ExpositionError("{0}[{1}].name: {2} is set by the Pushgateway itself".format(variable, index, name))
+        value = _value(variable, index, metric.get("value"))
         mtype = metric.get("type") or "gauge"
-        if mtype not in STRUCTURED_TYPES:
-            raise ExpositionError("{0}.type: expected one of {1} (use metrics_text for histograms and "
-                                  "summaries), got {2!r}".format(where, ", ".join(STRUCTURED_TYPES), mtype))
         help_text = metric.get("help") or ""
-        if not isinstance(help_text, str):
-            raise ExpositionError("{0}.help: expected a string".format(where))
-        labels = metric.get("labels") or {}
-        if not isinstance(labels, dict):
-            raise ExpositionError("{0}.labels: expected a mapping of label names to values".format(where))
-        clean = {}
-        for key in sorted(labels):
-            if not validation.is_prometheus_label_name(key):
-                raise ExpositionError("{0}.labels: {1!r} is not a valid label name".format(where, key))
-            val = labels[key]
-            if isinstance(val, (dict, list)) or val is None:
-                raise ExpositionError("{0}.labels.{1}: expected a string value".format(where, key))
-            clean[key] = val if isinstance(val, str) else str(val)
         family = families.get(name)
         if family is None:
+            if mtype not in STRUCTURED_TYPES:
+                raise ExpositionError("{0}[{1}].type: expected one of {2} (use metrics_text for histograms and "
+                                      "summaries), got {3!r}".format(variable, index, ", ".join(STRUCTURED_TYPES),
+                                                                     mtype))
+            if not isinstance(help_text, str):
+                raise ExpositionError("{0}[{1}].help: expected a string".format(variable, index))
             family = families[name] = {"name": name, "type": mtype, "help": help_text, "samples": []}
             order.append(name)
         elif family["type"] != mtype or family["help"] != help_text:
-            raise ExpositionError("{0}: metric {1} appears with a different type or help than before".format(
-                where, name))
-        family["samples"].append((name, clean, value))
+            raise ExpositionError("{0}[{1}]: metric {2} appears with a different type or help than before".format(
+                variable, index, name))
+        family["samples"].append((name, _structured_labels(variable, index, metric.get("labels"), good_label_names),
+                                  value))
     return [families[n] for n in order]
+
+
+def _refuse_entry(variable, index, metric):
+    if not isinstance(metric, dict):
+        raise ExpositionError("{0}[{1}]: expected a mapping with name and value".format(variable, index))
+    raise ExpositionError("{0}[{1}]: unknown keys {2}; expected name, value, type, help, labels".format(
+        variable, index, ", ".join(sorted(set(metric) - STRUCTURED_KEYS))))
+
+
+def _structured_labels(variable, index, labels, good_names):
+    """The labels of one structured entry, checked, values as strings, sorted by name."""
+    if not labels:
+        return {}
+    if not isinstance(labels, dict):
+        raise ExpositionError("{0}[{1}].labels: expected a mapping of label names to values".format(variable, index))
+    clean = {}
+    for key in sorted(labels):
+        if key not in good_names:
+            if not validation.is_prometheus_label_name(key):
+                raise ExpositionError("{0}[{1}].labels: {2!r} is not a valid label name".format(variable, index, key))
+            good_names.add(key)
+        val = labels[key]
+        if not isinstance(val, str):
+            if isinstance(val, (dict, list)) or val is None:
+                raise ExpositionError("{0}[{1}].labels.{2}: expected a string value".format(variable, index, key))
+            val = str(val)
+        clean[key] = val
+    return clean
 
 
 def normalise_text(text):
@@ -153,10 +203,94 @@ def normalise_text(text):
     return text
 
 
+def _family(name, help_text, mtype, samples):
+    """A :data:`Family` named as prometheus_client's parser names it: a counter family
+    without ``_total``, its samples with it; ``untyped`` is ``unknown``."""
+    if mtype == "counter":
+        if name.endswith("_total"):
+            name = name[:-len("_total")]
+        else:
+            samples = [Sample(sample[0] + "_total", sample[1], sample[2]) for sample in samples]
+    return Family(name, "unknown" if mtype == "untyped" else mtype, help_text, samples)
+
+
+def metric_families(families):
+    """:data:`Family` list of :func:`families_from_structured` output (no text round trip)."""
+    return [_family(f["name"], f["help"], f["type"], f["samples"]) for f in families]
+
+
+def _plain_sample(line, allowed):
+    """The sample of a plain sample line of a family whose sample names are ``allowed``, else None."""
+    match = PLAIN_SAMPLE.fullmatch(line)
+    if match is None or match.group(1) not in allowed:
+        return None
+    name, label_text, value = match.groups()
+    labels = {}
+    if label_text:
+        pairs = PLAIN_LABEL.findall(label_text)
+        labels = dict(pairs) if "\\" not in label_text else dict((k, _unescape(v)) for k, v in pairs)
+        if len(labels) != len(pairs):
+            return None  # a repeated label name: prometheus_client words the error
+    return Sample(name, labels, float(value))
+
+
+def _parse_plain(text):
+    """The families of ``text`` when every line is in the plain layout, else None.
+
+    Anything unusual -- a sample outside its family, a second HELP or TYPE, a family
+    that comes back, a timestamp, another escape, a Pushgateway metric -- returns None
+    and so goes to prometheus_client, which accepts it or words the error.
+    """
+    families, seen = [], set()
+    name = help_text = mtype = None
+    samples, allowed = [], ()
+    for line in text.split("\n"):
+        if not line:
+            continue
+        if line[0] != "#":
+            sample = _plain_sample(line, allowed)
+            if sample is None:
+                return None
+            samples.append(sample)
+            continue
+        match = PLAIN_COMMENT.fullmatch(line)
+        if match is None or line[-1].isspace():
+            return None
+        kind, new_name, rest = match.groups()
+        if new_name != name:
+            if new_name in seen:
+                return None
+            if name is not None:
+                families.append(_family(name, help_text or "", mtype or "untyped", samples))
+            seen.add(new_name)
+            name, help_text, mtype, samples = new_name, None, None, []
+        elif samples:
+            return None
+        if kind == "HELP" and help_text is None and (rest is None or PLAIN_HELP.fullmatch(rest)):
+            help_text = _unescape(rest or "")
+        elif kind == "TYPE" and mtype is None and rest in SUFFIXES:
+            mtype = rest
+        else:
+            return None
+        # The Pushgateway's own metrics are not allowed, so prometheus_client's path refuses them.
+        allowed = [n for n in (name + s for s in SUFFIXES[mtype or "untyped"]) if n not in GATEWAY_METRICS]
+    if name is not None:
+        families.append(_family(name, help_text or "", mtype or "untyped", samples))
+    return families
+
+
+def _prometheus_client_families(text):
+    from prometheus_client.parser import text_string_to_metric_families  # see HAS_PROMETHEUS_CLIENT
+    return list(text_string_to_metric_families(text))
+
+
 def parse(text, variable="metrics_text"):
-    """Parse exposition text; raise :class:`ExpositionError` with the parser's message."""
+    """Parse exposition text; raise :class:`ExpositionError` naming ``variable``."""
+    families = _parse_plain(text)
+    if families is not None:
+        return families
     try:
-        families = list(text_string_to_metric_families(text))
+        families = _prometheus_client_families(text)
     except Exception as err:  # the parser raises ValueError, IndexError, KeyError...
         raise ExpositionError("{0}: not valid Prometheus text format: {1}".format(variable, err))
     for family in families:
@@ -169,19 +303,9 @@ def parse(text, variable="metrics_text"):
     return families
 
 
-def check_grouping_consistency(families, grouping_key, variable="metrics"):
-    """A sample label that repeats a grouping label must carry the same value."""
-    for family in families:
-        for sample in family.samples:
-            for key, val in sample.labels.items():
-                if key in grouping_key and grouping_key[key] != val:
-                    raise ExpositionError(
-                        "{0}: sample {1} has label {2}={3!r} but the grouping key says {2}={4!r}".format(
-                            variable, sample.name, key, val, grouping_key[key]))
-
-
-def _canonical_label_value(key, value):
-    if key in ("le", "quantile"):
+def _label_value(name, value):
+    """le and quantile in one spelling (le="1" and le="1.0" are one bucket)."""
+    if name in NUMERIC_LABELS:
         try:
             return format_value(value)
         except ValueError:
@@ -189,30 +313,60 @@ def _canonical_label_value(key, value):
     return value
 
 
-def canonical(families, grouping_key):
-    """{family name: (type, help, frozenset of samples)} for comparison.
+def series_labels(labels, grouping_key):
+    """The sorted labels that tell a series apart within its group: the grouping labels
+    (the Pushgateway adds them) and empty values (Prometheus drops them) left out."""
+    key = [(k, v) for k, v in labels.items() if v != "" and k not in grouping_key]
+    if "le" in labels or "quantile" in labels:
+        key = [(k, _label_value(k, v)) for k, v in key]
+    key.sort()
+    return tuple(key)
 
-    Drops the grouping labels (the Pushgateway adds them), empty label values
-    (Prometheus treats them as absent; the Pushgateway adds ``instance=""``) and
-    the Pushgateway's own push_time_seconds / push_failure_time_seconds.
+
+def _comparable(value):
+    """A sample value that compares equal exactly when the values are the same, NaN included."""
+    value = float(value)
+    return "NaN" if math.isnan(value) else value
+
+
+def _check_grouping(variable, name, labels, grouping_key):
+    """A sample label that repeats a grouping label must carry the same value."""
+    for key, val in labels.items():
+        if key in grouping_key and grouping_key[key] != val:
+            raise ExpositionError("{0}: sample {1} has label {2}={3!r} but the grouping key says {2}={4!r}".format(
+                variable, name, key, val, grouping_key[key]))
+
+
+def canonical(families, grouping_key, variable="metrics_text"):
+    """{(family name, type): (help, {(sample name, labels): value})} for comparison.
+
+    Keyed by type as well: prometheus_client names a counter ``x_total`` family ``x``,
+    the same as a gauge ``x`` beside it. Drops the grouping labels and empty label
+    values (see :func:`series_labels`). Refuses, naming ``variable``, what the
+    Pushgateway would refuse or store as something else: a sample label that repeats
+    a grouping label with another value, and the same series twice in one push.
     """
     result = {}
+    grouping_names = grouping_key.keys()
     for family in families:
-        samples = set()
+        # A family may come back in prometheus_client's output; its series are one set.
+        samples = result.setdefault((family.name, family.type), (family.documentation or "", {}))[1]
         for sample in family.samples:
-            if sample.name in GATEWAY_METRICS:
-                continue
-            labels = tuple(sorted(
-                (k, _canonical_label_value(k, v)) for k, v in sample.labels.items()
-                if v != "" and k not in grouping_key))
-            samples.add((sample.name, labels, format_value(sample.value)))
-        if samples:
-            result[family.name] = (family.type, family.documentation or "", frozenset(samples))
-    return result
+            name, labels = sample[0], sample[1]
+            if labels and not grouping_names.isdisjoint(labels):
+                _check_grouping(variable, name, labels, grouping_key)
+            key = (name, series_labels(labels, grouping_key))
+            if key in samples:
+                raise ExpositionError(
+                    "{0}: the series {1}{2} is given more than once; the Pushgateway refuses a push with the same "
+                    "metric name and labels twice (grouping labels and empty label values do not tell series "
+                    "apart)".format(variable, name, format_labels(dict(key[1]))))
+            samples[key] = _comparable(sample[2])
+    return dict((key, entry) for key, entry in result.items() if entry[1])
 
 
 def _json_samples(name, mtype, metric):
-    labels = dict(metric.get("labels") or {})
+    labels = metric.get("labels") or {}
     if mtype == "histogram":
         samples = [(name + "_bucket", dict(labels, le=le), v) for le, v in (metric.get("buckets") or {}).items()]
         return samples + [(name + "_sum", labels, metric.get("sum")), (name + "_count", labels, metric.get("count"))]
@@ -222,14 +376,19 @@ def _json_samples(name, mtype, metric):
     return [(name, labels, metric.get("value"))]
 
 
-def group_text_from_api(group):
-    """Exposition text of one group as ``/api/v1/metrics`` of the Pushgateway returns it."""
-    families = []
+def _api_families(group):
+    """(name, lower-case type, entry) of each metric family of a ``/api/v1/metrics`` group."""
     for name in sorted(group):
         entry = group[name]
         if name in ("labels", "last_push_successful") or name in GATEWAY_METRICS or not isinstance(entry, dict):
             continue
-        mtype = (entry.get("type") or "untyped").lower()
+        yield name, (entry.get("type") or "untyped").lower(), entry
+
+
+def group_text_from_api(group):
+    """Exposition text of one group as ``/api/v1/metrics`` of the Pushgateway returns it."""
+    families = []
+    for name, mtype, entry in _api_families(group):
         samples = []
         for metric in entry.get("metrics") or []:
             samples.extend(_json_samples(name, mtype, metric))
@@ -246,29 +405,22 @@ def canonical_from_api(group, grouping_key):
     """:func:`canonical` of a group read from ``/api/v1/metrics``, without a text round trip.
 
     Gives the same result as ``canonical(parse(group_text_from_api(group)))`` (a unit test
-    holds the two together) at a fraction of the cost: prometheus_client's parser is the
-    slow part of an unchanged push of many series. Counter names follow the parser:
-    family without ``_total``, sample with it.
+    holds the two together). Counter names follow prometheus_client's parser: family
+    without ``_total``, sample with it.
     """
     result = {}
-    for name in group:
-        entry = group[name]
-        if name in ("labels", "last_push_successful") or name in GATEWAY_METRICS or not isinstance(entry, dict):
-            continue
-        mtype = (entry.get("type") or "untyped").lower()
+    for name, mtype, entry in _api_families(group):
         family = name
         if mtype == "counter":
             family = name[:-len("_total")] if name.endswith("_total") else name
-        samples = set()
+        samples = {}
         for metric in entry.get("metrics") or []:
             for sample_name, labels, value in _json_samples(name, mtype, metric):
                 if mtype == "counter":
                     sample_name = family + "_total"
-                key = tuple(sorted((k, _canonical_label_value(k, v)) for k, v in labels.items()
-                                   if v != "" and k not in grouping_key))
-                samples.add((sample_name, key, format_value(value)))
+                samples[(sample_name, series_labels(labels, grouping_key))] = _comparable(value)
         if samples:
-            result[family] = (PARSER_TYPES.get(mtype, mtype), entry.get("help") or "", frozenset(samples))
+            result[(family, PARSER_TYPES.get(mtype, mtype))] = (entry.get("help") or "", samples)
     return result
 
 
@@ -282,4 +434,4 @@ def predict(current, wanted, method):
 
 
 def series_count(canonical_group):
-    return sum(len(family[2]) for family in canonical_group.values())
+    return sum(len(samples) for _help, samples in canonical_group.values())

@@ -17,11 +17,16 @@ description:
     replacing the group (O(method=put)) or only the metric families pushed
     (O(method=post)); O(state=absent) deletes the group.
   - Metrics are given as structured data (O(metrics)) or as exposition text
-    (O(metrics_text)); both are checked with prometheus_client's parser and
-    rejected with its message before anything is sent. Label values are escaped
-    (backslash, double quote, newline) as the text format requires.
-  - Any grouping label value works, including values with C(/), empty values and
-    non-ASCII text; the C(@base64) URL form is used where needed.
+    (O(metrics_text)); both are checked before anything is sent. Text laid out as
+    clients write it (C(# HELP), C(# TYPE), then that family's samples) is read by
+    the module itself; anything else by prometheus_client's parser, whose message a
+    rejection carries. Label values are escaped (backslash, double quote, newline)
+    as the text format requires.
+  - The same series (metric name and labels, the grouping labels included) twice in
+    one push is refused, naming the option and the series; the Pushgateway would
+    refuse the push and keep an empty group that records the failed push.
+  - Any grouping label value works, including values with C(/), empty values, C(.),
+    C(..) and non-ASCII text; the C(@base64) URL form is used where needed.
   - The group's current content is read first (from the Pushgateway's
     C(/api/v1/metrics)), so check mode predicts the change and pushing the same
     values again reports no change and sends nothing, unless O(force=true).

@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -240,7 +241,7 @@ def test_vendor_lost_quotes_are_refused_before_sending(stack):
 def test_400_shows_the_gateways_message_without_retry(stack):
     pushgateway, _prometheus = stack
     # prometheus_client's parser accepts a repeated TYPE line; the Pushgateway's parser does not.
-    text = "# TYPE it_dup gauge\nit_dup 1\n# TYPE it_dup gauge\nit_dup 2\n"
+    text = '# TYPE it_dup gauge\nit_dup{n="1"} 1\n# TYPE it_dup gauge\nit_dup{n="2"} 2\n'
     err = push_error(**push_args(pushgateway, job="bad", metrics_text=text, retries=5))
     assert err.details["status"] == 400 and err.details["attempts"] == 1
     assert "not retried" in str(err) and "second TYPE line" in str(err)
@@ -276,6 +277,38 @@ def test_dot_and_dot_dot_values_reach_the_gateway(stack):
     assert push(**dict(base, metrics=[{"name": "it_dots", "value": 1}]))["changed"] is False
     assert push(**dict(base, state="absent"))["status"] == 202
     assert group(pushgateway, key) is None
+
+
+def test_duplicate_series_are_refused_and_leave_no_group_behind(stack):
+    pushgateway, _prometheus = stack
+    text = '# TYPE it_dup_series gauge\nit_dup_series{x="1"} 1\nit_dup_series{x="1"} 2\n'
+    err = push_error(**push_args(pushgateway, job="dup-text", metrics_text=text))
+    assert str(err).startswith('metrics_text: the series it_dup_series{x="1"} is given more than once')
+    assert group(pushgateway, {"job": "dup-text"}) is None
+    err = push_error(**push_args(pushgateway, job="dup-structured", grouping={"instance": "i"}, metrics=[
+        {"name": "it_dup_series", "value": 1}, {"name": "it_dup_series", "value": 2, "labels": {"instance": "i"}}]))
+    assert str(err).startswith("metrics: the series it_dup_series is given more than once")
+    assert group(pushgateway, {"job": "dup-structured", "instance": "i"}) is None
+
+    # What the module saves the user from: the same text sent as is is refused, and the
+    # Pushgateway keeps a group holding nothing but the failed push.
+    request = urllib.request.Request(pushgateway.url + "/metrics/job/dup-raw", data=text.encode(), method="PUT")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 400
+    left = group(pushgateway, {"job": "dup-raw"})
+    assert left["last_push_successful"] is False and family_names(left) == []
+
+
+def test_an_emoji_in_a_label_value_verifies_through_to_json_escapes(stack):
+    pushgateway, prometheus = stack
+    team = "ops \U0001F600 Grüße"
+    push(**push_args(pushgateway, job="emoji", grouping={"team": team}, metrics=[{"name": "it_emoji", "value": 5}]))
+    # json.dumps, like Ansible's to_json, writes the emoji as a surrogate pair: \ud83d\ude00.
+    selector = "it_emoji{{job={0},team={1}}}".format(json.dumps("emoji"), json.dumps(team))
+    assert "\\ud83d\\ude00" in selector
+    found = query(url=prometheus.url, query=selector, wait=True, wait_timeout=20, wait_interval=0.3, expected_value=5)
+    assert found["matched"] and found["result"][0]["metric"]["team"] == team
 
 
 def test_query_rejects_bad_promql_with_prometheus_message(stack):
@@ -399,6 +432,17 @@ def test_credentials_in_the_url_are_refused_and_never_shown(stack):
     assert "ignored=2" in output and output.count("url: credentials in the URL are not supported") >= 2, output
     assert "it-url-s3cret" not in output and "it-url-user" not in output
     assert group(pushgateway, {"job": "url-creds"}) is None
+
+
+def test_push_playbook_verifies_an_emoji_grouping_value(stack):
+    pushgateway, prometheus = stack
+    extra = {"pushgateway_push_url": pushgateway.url, "pushgateway_push_job": "awx-emoji",
+             "pushgateway_push_grouping": {"team": "db \U0001F600"},
+             "pushgateway_push_metrics_text": "# TYPE it_awx_emoji gauge\nit_awx_emoji 1\n",
+             "pushgateway_verify_prometheus_url": prometheus.url, "pushgateway_verify_timeout": 30,
+             "pushgateway_push_retry_delay": 0.1}
+    pushed = run_playbook(REPO / "playbooks" / "pushgateway_push.yml", extra_vars=extra)
+    assert "Wait until Prometheus has scraped the push" in pushed.stdout and "failed=0" in pushed.stdout
 
 
 def test_push_and_delete_playbooks_verify_in_prometheus(stack):
