@@ -106,6 +106,7 @@ def test_structured_values_and_types():
     ([{"name": "9bad", "value": 1}], r"metrics\[0\].name: expected a metric name"),
     ([{"name": "a", "value": "abc"}], r"metrics\[0\].value: expected a number"),
     ([{"name": "a", "value": True}], r"metrics\[0\].value: expected a number, got a boolean"),
+    ([{"name": "a", "value": 10 ** 400}], r"metrics\[0\].value: expected a number"),  # too large for a float
     ([{"name": "a", "value": 1, "type": "histogram"}], r"metrics\[0\].type: expected one of"),
     ([{"name": "a", "value": 1, "labels": {"bad-label": "x"}}], r"metrics\[0\].labels: 'bad-label'"),
     ([{"name": "a", "value": 1}, {"name": "a", "value": 2, "type": "counter"}], r"metrics\[1\]: metric a appears"),
