@@ -36,7 +36,7 @@ options:
     type: bool
     default: true
   timeout:
-    description: Seconds to wait for each HTTP request.
+    description: Seconds to wait for each HTTP request; more than 0.
     type: float
     default: 10.0
   retries:

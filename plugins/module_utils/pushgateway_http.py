@@ -112,7 +112,9 @@ def check_connection_params(params):
         return "client_key needs client_cert"
     if params.get("retries") is not None and params["retries"] < 0:
         return "retries: expected 0 or more, got {0}".format(params["retries"])
-    for name in ("timeout", "retry_delay", "retry_max_delay"):
+    if params.get("timeout") is not None and params["timeout"] <= 0:
+        return "timeout: expected seconds greater than 0, got {0}".format(params["timeout"])
+    for name in ("retry_delay", "retry_max_delay"):
         if params.get(name) is not None and params[name] < 0:
             return "{0}: expected 0 or more, got {1}".format(name, params[name])
     for name in ("ca_path", "client_cert", "client_key"):
@@ -147,7 +149,7 @@ def request(params, method, url, data=None, headers=None, sleep=time.sleep, dead
     while True:
         attempt += 1
         status, body, reason = None, "", None
-        timeout = params.get("timeout") or 10
+        timeout = params.get("timeout") or 10  # unset (direct callers); 0 is refused by the input check
         if deadline is not None:
             timeout = min(timeout, deadline - clock())
             if timeout <= 0:

@@ -325,6 +325,8 @@ def test_a_missing_certificate_file_is_named_before_connecting(option, tmp_path)
     (dict(bearer_token="t", url_username="u"), "mutually exclusive"),
     (dict(url_password="p"), "url_password needs url_username"),
     (dict(retries=-1), "retries: expected 0 or more"),
+    (dict(timeout=0), "timeout: expected seconds greater than 0"),
+    (dict(timeout=-1), "timeout: expected seconds greater than 0"),
     (dict(metrics=None, metrics_text=None), "metrics or metrics_text is required"),
     (dict(metrics_text="  \n"), "metrics_text: empty"),
 ])
