@@ -11,6 +11,7 @@ import yaml
 
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.k8s_monitoring.prometheus.plugins.modules.check_variable_types import ARGUMENT_SPEC
 from ansible_collections.k8s_monitoring.prometheus.plugins.plugin_utils.builder_action import wrong_type
 
 
@@ -21,8 +22,14 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         task_vars = task_vars or {}
-        with open(self._task.args["spec_file"], "r", encoding="utf-8") as handle:
-            options = yaml.safe_load(handle)["argument_specs"]["main"]["options"]
+        unused, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        try:
+            with open(args["spec_file"], "r", encoding="utf-8") as handle:
+                options = yaml.safe_load(handle)["argument_specs"]["main"]["options"]
+        except (IOError, OSError, yaml.YAMLError, KeyError, TypeError) as err:
+            result.update(failed=True, msg="spec_file: {0} is not a role's argument_specs.yml with a main entry "
+                                           "point ({1})".format(args["spec_file"], err))
+            return result
         checked = []
         for name, spec in sorted(options.items()):
             if name not in task_vars:

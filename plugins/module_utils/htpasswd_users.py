@@ -106,10 +106,7 @@ def validate_users(users, scheme, min_password_length, variable="users", generat
                                   show_value=False)
         username = user.get("username")
         where = _user_variable(variable, index, username)
-        if not isinstance(username, str) or username == "":
-            raise ValidationError(where, "username must be a non-empty string")
-        if ":" in username or "\n" in username or "\r" in username:
-            raise ValidationError(where, "username must not contain ':' or a line break")
+        validation.basic_auth_username(where + ".username", username)
         if username in seen:
             raise ValidationError(where, "duplicate username")
         seen.add(username)

@@ -50,9 +50,11 @@ checked:
 
 from ansible.module_utils.basic import AnsibleModule
 
+ARGUMENT_SPEC = dict(spec_file=dict(type="path", required=True))
+
 
 def main():
-    module = AnsibleModule(argument_spec=dict(spec_file=dict(type="path", required=True)), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     module.fail_json(msg="check_variable_types runs as an action plugin on the controller; it needs the play's variables")
 
 

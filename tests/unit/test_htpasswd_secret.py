@@ -128,10 +128,10 @@ def test_ownership_labels_and_schema():
 
 @pytest.mark.parametrize("users,params,fragment", [
     ([], {}, "users: expected a non-empty list"),
-    ([{"username": "", "password": GOOD}], {}, "users[0]: username must be a non-empty string"),
+    ([{"username": "", "password": GOOD}], {}, "users[0].username: expected a non-empty user name"),
     ([{"username": "a", "password": GOOD}, {"username": "a", "password": OTHER}], {}, "users[1] (user 'a'): duplicate"),
-    ([{"username": "a:b", "password": GOOD}], {}, "users[0] (user 'a:b'): username must not contain ':'"),
-    ([{"username": "a\nb", "password": GOOD}], {}, "username must not contain ':' or a line break"),
+    ([{"username": "a:b", "password": GOOD}], {}, "users[0] (user 'a:b').username: expected a non-empty user name without ':'"),
+    ([{"username": "a\nb", "password": GOOD}], {}, "expected a non-empty user name without ':', control characters"),
     ([{"username": "grafana", "password": ""}], {}, "users[0] (user 'grafana'): password must be a non-empty"),
     ([{"username": "grafana", "password": GOOD + "\nx"}], {}, "(user 'grafana'): password must not contain a line break"),
     ([{"username": "grafana", "password": "x" * 73}], {}, "(user 'grafana'): password is longer than 72 bytes"),
