@@ -8,8 +8,8 @@ connectivity of the cluster's pods under the collection's NetworkPolicies:
   network_policies preset, tests/integration/data/network_policies/worlds/, minus
   the pods that stand for what this collection runs;
 - those, and the policies, come from the rendered manifests: a Deployment is one
-  endpoint for nca, and a Deckhouse ModuleConfig becomes the pods Deckhouse runs
-  for its instances (as the pushgateway builder describes them).
+  endpoint for nca. What Deckhouse runs for a ModuleConfig is described in its
+  world, like the rest of the platform.
 
 The picture groups pods by workload inside a box per namespace (red: default deny),
 labels each edge with the ports it allows, and draws a workload no policy
@@ -32,7 +32,6 @@ import tempfile
 
 import yaml
 
-from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import pushgateway
 from tests import network_analyzer
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
@@ -61,26 +60,11 @@ def rendered_objects(cluster_dir):
             yield yaml.safe_load(path.read_text())
 
 
-def deckhouse_pushgateway_pods(module_config):
-    """The pods Deckhouse runs for the instances of a rendered prometheus-pushgateway ModuleConfig."""
-    names = module_config["spec"]["settings"]["instances"]
-    return [{"apiVersion": "v1", "kind": "Pod",
-             "metadata": {"name": "{0}-0".format(pod["name"]), "namespace": pod["namespace"],
-                          "labels": pod["pod_labels"]},
-             "spec": {"containers": [{"name": "pushgateway", "image": "pushgateway",
-                                      "ports": [{"name": "http-metrics", "containerPort": pod["port"]}]}]}}
-            for pod in pushgateway.workloads("deckhouse", None, names)]
-
-
 def cluster_resources(cluster_dir, preset):
     """The objects nca reads for one cluster: the platform's world, the rendered workloads and policies."""
     world = yaml.safe_load((WORLDS / "{0}.yaml".format(preset)).read_text())["items"]
     objects = [item for item in world if STANDS_FOR not in (item["metadata"].get("annotations") or {})]
-    for obj in rendered_objects(cluster_dir):
-        if obj["kind"] in WORKLOAD_KINDS + ("NetworkPolicy",):
-            objects.append(obj)
-        elif obj["kind"] == "ModuleConfig" and obj["metadata"]["name"] == pushgateway.DECKHOUSE_MODULE:
-            objects.extend(deckhouse_pushgateway_pods(obj))
+    objects += [obj for obj in rendered_objects(cluster_dir) if obj["kind"] in WORKLOAD_KINDS + ("NetworkPolicy",)]
     return objects
 
 
@@ -195,22 +179,28 @@ def to_dot(cluster, nodes, open_nodes, edges, deny):
     return "\n".join(lines) + "\n"
 
 
+def analyse(cluster_dir, preset, scratch):
+    """nca's pod connectivity and warnings for one rendered cluster; the objects it read."""
+    objects = cluster_resources(cluster_dir, preset)
+    resources = pathlib.Path(scratch) / "cluster.yaml"
+    resources.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": objects}))
+    connections, warnings = network_analyzer.connectivity([resources])
+    return objects, connections, warnings
+
+
 def draw(cluster_dir, preset, out_dir=None):
-    """Analyse one rendered cluster and write connectivity.dot, .svg and .png; returns the edges drawn."""
+    """Analyse one rendered cluster and write connectivity.dot, .svg and .png; returns (connections, warnings)."""
     cluster_dir = pathlib.Path(cluster_dir)
     out_dir = pathlib.Path(out_dir or cluster_dir)
-    objects = cluster_resources(cluster_dir, preset)
     with tempfile.TemporaryDirectory() as scratch:
-        resources = pathlib.Path(scratch) / "cluster.yaml"
-        resources.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": objects}))
-        connections, dummy = network_analyzer.connectivity([resources])
+        objects, connections, warnings = analyse(cluster_dir, preset, scratch)
     nodes, open_nodes, edges = workload_graph(connections)
     dot = out_dir / "connectivity.dot"
     dot.write_text(to_dot(cluster_dir.name, nodes, open_nodes, edges, default_deny_namespaces(objects)))
     for fmt in ("svg", "png"):
         subprocess.run(["dot", "-T" + fmt, "-o", str(out_dir / "connectivity.{0}".format(fmt)), str(dot)],
                        check=True, timeout=120)
-    return edges
+    return connections, warnings
 
 
 def main(argv=None):
@@ -226,10 +216,10 @@ def main(argv=None):
         if not (cluster_dir / "network_policies").is_dir() or not preset:
             print("{0}: no NetworkPolicies rendered, nothing to draw".format(cluster_dir.name))
             continue
-        edges = draw(cluster_dir, preset)
+        connections, dummy = draw(cluster_dir, preset)
         drawn += 1
         picture = cluster_dir / "connectivity.png"
-        print("{0}: {1} allowed connections -> {2}".format(cluster_dir.name, len(edges), picture))
+        print("{0}: {1} allowed pod-to-pod connections -> {2}".format(cluster_dir.name, len(connections), picture))
     if not drawn:
         print("Nothing to draw under {0}: run `make run` first.".format(root))
         return 1

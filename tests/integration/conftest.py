@@ -12,6 +12,7 @@ import pytest
 
 from tests import control_plane as cp
 from tests import figures
+from tests.integration.services import start_prometheus, start_pushgateway
 from tests.playbook import run_playbook
 from tests.schema import crds_dir
 
@@ -49,6 +50,29 @@ def control_plane(tmp_path_factory):
     finally:
         plane.stop()
         signal.signal(signal.SIGTERM, previous)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    """A real Pushgateway scraped by a real Prometheus through two jobs, honor_labels true and false."""
+    workdir = tmp_path_factory.mktemp("pushgateway")
+    pushgateway = start_pushgateway(str(workdir / "pg"))
+    target = pushgateway.url.split("://")[1]
+    config = {
+        "global": {"scrape_interval": "1s", "scrape_timeout": "1s"},
+        "scrape_configs": [
+            {"job_name": "pg-honor", "honor_labels": True, "static_configs": [{"targets": [target]}]},
+            {"job_name": "pg-plain", "honor_labels": False, "static_configs": [{"targets": [target]}]},
+        ],
+    }
+    try:
+        prometheus = start_prometheus(str(workdir / "prom"), config)
+    except BaseException:
+        pushgateway.stop()
+        raise
+    yield pushgateway, prometheus
+    prometheus.stop()
+    pushgateway.stop()
 
 
 @pytest.fixture(scope="session")

@@ -6,15 +6,15 @@ two workloads on those ports, every connection it reports into a protected
 workload is drawn, and a workload drawn as open really is open to every pod.
 """
 
+import functools
 import shutil
 import types
 from xml.etree import ElementTree
 
 import pytest
-import yaml
 
+from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import pushgateway as pushgateway_builder
 from tests import connectivity_graph as graph
-from tests import network_analyzer
 from tests.integration.test_network_policies_nca import nca_executable
 from tests.playbook import REPO
 
@@ -48,11 +48,7 @@ def picture(request, example_fleet, presets, tmp_path_factory):
         pytest.fail("Graphviz `dot` not found: `make test` installs the Debian package graphviz")
     cluster = request.param
     out = tmp_path_factory.mktemp(cluster)
-    graph.draw(example_fleet[cluster], presets[cluster], out)
-    resources = out / "cluster.yaml"
-    objects = graph.cluster_resources(example_fleet[cluster], presets[cluster])
-    resources.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": objects}))
-    connections, warnings = network_analyzer.connectivity([resources])
+    connections, warnings = graph.draw(example_fleet[cluster], presets[cluster], out)
     return types.SimpleNamespace(cluster=cluster, out=out, connections=connections, warnings=warnings)
 
 
@@ -74,20 +70,6 @@ def ports_of_label(label):
     return allowed
 
 
-def union(connections):
-    """What the analyzer allows over several pod pairs, in the shape of ports_of_label."""
-    if any(allowed is None for allowed in connections):
-        return None
-    merged = {}
-    for allowed in connections:
-        for protocol, ports in allowed.items():
-            if ports is None or merged.get(protocol, set()) is None:
-                merged[protocol] = None
-            else:
-                merged.setdefault(protocol, set()).update(ports)
-    return merged
-
-
 def test_every_drawn_edge_is_an_allowed_connection(picture):
     cluster, out, connections = picture.cluster, picture.out, picture.connections
     edges, dummy = drawn(out / "connectivity.svg")
@@ -95,7 +77,7 @@ def test_every_drawn_edge_is_an_allowed_connection(picture):
         allowed = [a for (s, d), a in connections.items()
                    if graph.node_id(graph.workload(s)) == src and graph.node_id(graph.workload(d)) == dst]
         assert allowed, "{0}: {1} -> {2} drawn, not reported".format(cluster, src, dst)
-        assert ports_of_label(label) == union(allowed), (cluster, src, dst, label)
+        assert ports_of_label(label) == functools.reduce(graph.merge, allowed), (cluster, src, dst, label)
 
 
 def test_every_connection_into_a_protected_workload_is_drawn(picture):
@@ -123,12 +105,11 @@ def test_a_workload_drawn_open_is_open_to_every_pod(picture):
                 assert connections.get((src, dst), "missing") is None, "{0}: {1} -> {2}".format(cluster, src, dst)
 
 
-def test_the_picture_in_the_network_policies_readme_is_current(example_fleet, presets, tmp_path):
-    nca_executable()
-    graph.draw(example_fleet["kps-staging"], presets["kps-staging"], tmp_path)
+def test_the_picture_in_the_network_policies_readme_is_current(picture):
     shown = REPO / "docs" / "images" / "connectivity-kps-staging.svg"
-    assert (tmp_path / "connectivity.svg").read_text() == shown.read_text(), \
-        "the example changed: `make graph`, then copy build/rendered/kps-staging/connectivity.svg to {0}".format(shown)
+    if picture.cluster == "kps-staging":
+        assert (picture.out / "connectivity.svg").read_text() == shown.read_text(), \
+            "the example changed: `make graph`, then copy build/rendered/kps-staging/connectivity.svg to {0}".format(shown)
 
 
 # Paths between the platform's pods of each example cluster (from its world) that the
@@ -157,15 +138,17 @@ NOT_A_PUSHER = "batch/cleanup"
 OTHER_TEAM = "team-a/web"
 
 
-def rendered_pushgateways(objects):
-    """Workload ids of the Pushgateways the pushgateway role runs: its Deployments, or Deckhouse's pods."""
+def rendered_pushgateways(cluster_dir):
+    """Workload ids of the Pushgateways the pushgateway role asks for: its Deployments, or the
+    instances of the Deckhouse ModuleConfig (whose pods the world describes)."""
     found = set()
-    for obj in objects:
+    for obj in graph.rendered_objects(cluster_dir):
         metadata = obj["metadata"]
         if obj["kind"] == "Deployment" and (metadata.get("labels") or {}).get("app.kubernetes.io/name") == "pushgateway":
             found.add("{0}/{1}".format(metadata["namespace"], metadata["name"]))
-        elif obj["kind"] == "Pod" and metadata["namespace"] == "kube-prometheus-pushgateway":
-            found.add(graph.node_id(graph.workload("{0}/{1}[Pod]".format(metadata["namespace"], metadata["name"]))))
+        elif obj["kind"] == "ModuleConfig" and metadata["name"] == pushgateway_builder.DECKHOUSE_MODULE:
+            found.update("{0}/{1}".format(pushgateway_builder.DECKHOUSE_NAMESPACE, name)
+                         for name in obj["spec"]["settings"]["instances"])
     return found
 
 
@@ -178,11 +161,13 @@ def allows(connections, src, dst, port):
     return False
 
 
-def test_the_roles_agree_in_each_rendered_cluster(picture, example_fleet, presets):
+def test_the_roles_agree_in_each_rendered_cluster(picture, example_fleet):
     """Prometheus scrapes every Pushgateway, the pushers push, Grafana queries Prometheus; others stay out."""
     cluster, connections = picture.cluster, picture.connections
-    pushgateways = rendered_pushgateways(graph.cluster_resources(example_fleet[cluster], presets[cluster]))
+    pushgateways = rendered_pushgateways(example_fleet[cluster])
     assert pushgateways, cluster
+    endpoints = {graph.node_id(graph.workload(e)) for pair in connections for e in pair}
+    assert pushgateways <= endpoints, "the world has no pods for {0}".format(sorted(pushgateways - endpoints))
     for pushgateway in sorted(pushgateways):
         assert allows(connections, PROMETHEUS[cluster], pushgateway, 9091), (cluster, pushgateway)
         assert allows(connections, PUSHER, pushgateway, 9091), (cluster, pushgateway)

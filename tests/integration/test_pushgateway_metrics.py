@@ -20,7 +20,7 @@ import urllib.request
 import pytest
 
 from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import pushgateway_client, prometheus_query
-from tests.integration.services import start_prometheus, start_pushgateway
+from tests.integration.services import start_pushgateway
 from tests.playbook import BIN, REPO, ansible_env, run_playbook
 
 NASTY = {
@@ -95,28 +95,6 @@ def group(pushgateway, key):
 def family_names(entry):
     return sorted(k for k in entry if k not in ("labels", "last_push_successful", "push_time_seconds",
                                                 "push_failure_time_seconds"))
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("pushgateway")
-    pushgateway = isolated_pushgateway(workdir / "pg")
-    target = pushgateway.url.split("://")[1]
-    config = {
-        "global": {"scrape_interval": "1s", "scrape_timeout": "1s"},
-        "scrape_configs": [
-            {"job_name": "pg-honor", "honor_labels": True, "static_configs": [{"targets": [target]}]},
-            {"job_name": "pg-plain", "honor_labels": False, "static_configs": [{"targets": [target]}]},
-        ],
-    }
-    try:
-        prometheus = start_prometheus(str(workdir / "prom"), config)
-    except BaseException:
-        pushgateway.stop()
-        raise
-    yield pushgateway, prometheus
-    prometheus.stop()
-    pushgateway.stop()
 
 
 def isolated_pushgateway(workdir, **kwargs):

@@ -1,7 +1,7 @@
 """playbooks/pushgateway_push.yml and pushgateway_delete.yml (AWX job templates) beside other groups.
 
 A real Pushgateway scraped by a real Prometheus through two jobs, ``honor_labels`` true
-and false, as in test_pushgateway_metrics. Each playbook's verification must look at its
+and false (the `stack` fixture of conftest.py). Each playbook's verification must look at its
 own group only: other instances of the same job stay, and an unchanged push that is not
 sent (``pushgateway_push_force: false``) still verifies.
 """
@@ -11,31 +11,12 @@ import time
 
 import pytest
 
-from tests.integration.services import start_prometheus, start_pushgateway
+from tests.integration.services import start_pushgateway
 from tests.integration.test_pushgateway_metrics import FAST_RETRIES, group, push, query
 from tests.playbook import REPO, recap, run_playbook
 
 PUSH = REPO / "playbooks" / "pushgateway_push.yml"
 DELETE = REPO / "playbooks" / "pushgateway_delete.yml"
-
-
-@pytest.fixture(scope="module")
-def gateway_and_prometheus(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("pushgateway-playbooks")
-    pushgateway = start_pushgateway(str(workdir / "pg"))
-    target = pushgateway.url.split("://")[1]
-    config = {"global": {"scrape_interval": "1s", "scrape_timeout": "1s"},
-              "scrape_configs": [
-                  {"job_name": "pg-honor", "honor_labels": True, "static_configs": [{"targets": [target]}]},
-                  {"job_name": "pg-plain", "honor_labels": False, "static_configs": [{"targets": [target]}]}]}
-    try:
-        prometheus = start_prometheus(str(workdir / "prom"), config)
-    except BaseException:
-        pushgateway.stop()
-        raise
-    yield pushgateway, prometheus
-    prometheus.stop()
-    pushgateway.stop()
 
 
 def survey(pushgateway, prometheus, job, grouping, **extra):
@@ -64,9 +45,9 @@ def still_in_prometheus(prometheus, job):
     ({"instance": "runner-1", "team": "ops"}, {"instance": "runner-2", "team": "ops"}),
     ({"team": "ops"}, {"instance": "runner-2", "team": "ops"}),  # pushed without instance
 ])
-def test_delete_verifies_only_its_group_while_other_instances_stay(gateway_and_prometheus, deleted, other):
+def test_delete_verifies_only_its_group_while_other_instances_stay(stack, deleted, other):
     """12.17 (a): other instances of the job kept the old verification waiting until it failed."""
-    pushgateway, prometheus = gateway_and_prometheus
+    pushgateway, prometheus = stack
     job = "awx-delete-{0}".format(len(deleted))
     variables = survey(pushgateway, prometheus, job, deleted)
     run_playbook(PUSH, extra_vars=variables)
@@ -80,9 +61,9 @@ def test_delete_verifies_only_its_group_while_other_instances_stay(gateway_and_p
     assert len(still_in_prometheus(prometheus, job)) == 2  # the other group, through both scrape jobs
 
 
-def test_push_verifies_its_own_group_not_another_instance(gateway_and_prometheus, tmp_path):
+def test_push_verifies_its_own_group_not_another_instance(stack, tmp_path):
     """A fresh push of another instance of the job must not satisfy the check of this one."""
-    pushgateway, prometheus = gateway_and_prometheus
+    pushgateway, prometheus = stack
     job = "awx-push-own"
     push_directly(pushgateway, prometheus, job, {"instance": "runner-2"})
     unscraped = start_pushgateway(str(tmp_path / "unscraped"))  # Prometheus never sees what goes here
@@ -96,9 +77,9 @@ def test_push_verifies_its_own_group_not_another_instance(gateway_and_prometheus
     assert "Wait until Prometheus has scraped the push" in refused.stdout
 
 
-def test_unchanged_push_without_force_verifies(gateway_and_prometheus):
+def test_unchanged_push_without_force_verifies(stack):
     """12.17 (b): with pushgateway_push_force false an unchanged group is not sent, and the check must pass."""
-    pushgateway, prometheus = gateway_and_prometheus
+    pushgateway, prometheus = stack
     variables = survey(pushgateway, prometheus, "awx-no-force", {"instance": "runner-1"},
                        pushgateway_push_force=False)
     first = run_playbook(PUSH, extra_vars=variables)

@@ -25,7 +25,7 @@ import yaml
 
 from tests import control_plane as cp
 from tests.integration.conftest import control_plane_crds
-from tests.integration.test_pushgateway_metrics import run_tasks, stack  # noqa: F401 pylint: disable=unused-import
+from tests.integration.test_pushgateway_metrics import run_tasks
 from tests.playbook import REPO, ansible_env, run_playbook
 
 READMES = ["README.md"] + sorted(str(p.relative_to(REPO)) for p in (REPO / "roles").glob("*/README.md"))
@@ -105,7 +105,7 @@ def test_variable_examples_run_through_their_role(name, text, tmp_path):
 
 
 @pytest.mark.parametrize("name,text", examples("tasks"), ids=[n for n, _t in examples("tasks")])
-def test_task_examples_run_against_a_real_pushgateway_and_prometheus(name, text, stack):  # noqa: F811
+def test_task_examples_run_against_a_real_pushgateway_and_prometheus(name, text, stack):
     pushgateway, prometheus = stack
     tasks = yaml.safe_load(text)
     for task in tasks:
