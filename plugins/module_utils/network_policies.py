@@ -179,14 +179,15 @@ def _resolve_components(params, preset):
     return enabled
 
 
-def _resolve_workloads(params, preset, namespace):
+def _resolve_workloads(params, preset, namespace, bases=None):
     variable = VAR + "workloads"
     overrides = params.get("workloads") or {}
     if not isinstance(overrides, dict):
         raise ValidationError(variable, "expected a mapping of workload names to settings", overrides)
     workloads = {}
     for name, ports in WORKLOAD_PORTS.items():
-        base = copy.deepcopy(preset["workloads"][name])
+        # What another role of the collection runs replaces the preset's guess; the user's override still wins.
+        base = copy.deepcopy((bases or {}).get(name) or preset["workloads"][name])
         override = overrides.get(name) or {}
         where = "{0}.{1}".format(variable, name)
         if not isinstance(override, dict):
@@ -234,11 +235,10 @@ def collection_pushgateway_workload(params):
     preset = given.get("preset") or pushgateway.ARGUMENT_SPEC["preset"]["default"]
     validation.one_of("pushgateway_preset", preset, pushgateway.PRESETS)
     names = pushgateway.instance_names(given.get("instances") or [])
-    pods = pushgateway.workloads(preset, given.get("namespace"), names)
-    if not pods:
+    if not names:
         return None
-    shared = dict((k, v) for k, v in pods[0]["pod_labels"].items() if all(p["pod_labels"].get(k) == v for p in pods))
-    return {"namespace": pods[0]["namespace"], "pod_labels": shared, "ports": {"web": pods[0]["port"]}}
+    return {"namespace": pushgateway.namespace_of(preset, given.get("namespace")),
+            "pod_labels": pushgateway.pod_selector(preset), "ports": {"web": pushgateway.PORT}}
 
 
 def check_pushgateway_reachable(enabled, workloads, namespace, collection):
@@ -367,10 +367,8 @@ def build(params, check_mode=False):
         validation.dns1123_subdomain(VAR + "name_prefix", prefix.rstrip("-.") or prefix)
 
     enabled = _resolve_components(params, preset)
-    workloads = _resolve_workloads(params, preset, namespace)
     collection = collection_pushgateway_workload(params)
-    if collection and "pushgateway" not in (params.get("workloads") or {}):
-        workloads["pushgateway"] = collection
+    workloads = _resolve_workloads(params, preset, namespace, {"pushgateway": collection})
     check_pushgateway_reachable(enabled, workloads, namespace, collection)
     warnings = []
 

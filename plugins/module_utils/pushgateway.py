@@ -152,6 +152,11 @@ def workloads(preset, namespace, names):
              "pod_labels": {"app": name} if preset == "deckhouse" else _labels(name)} for name in names]
 
 
+def pod_selector(preset):
+    """Labels selecting every Pushgateway pod of the preset; Deckhouse's namespace holds nothing else."""
+    return {} if preset == "deckhouse" else dict(POD_NAME_LABELS)
+
+
 def _check_node_placement(params):
     for key, value in (params.get("node_selector") or {}).items():
         validation.label_key("pushgateway_node_selector.{0}".format(key), key)

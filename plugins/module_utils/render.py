@@ -68,12 +68,12 @@ def is_secret(manifest):
     return manifest.get("kind") == "Secret" and manifest.get("apiVersion") == "v1"
 
 
-def plan_component(manifests, kept=(), listed=()):
+def plan_component(manifests, kept=()):
     """Map of file name -> (content, mode) for one role directory.
 
     ``kept`` files (another instance's) are listed in the kustomization, not written;
-    then the order of the current kustomization (``listed``) is kept, so rendering one
-    instance never reorders the other's entries.
+    with several instances the list is sorted, so it does not depend on which one
+    rendered last.
     """
     files = {}
     for manifest in manifests:
@@ -87,9 +87,10 @@ def plan_component(manifests, kept=(), listed=()):
         "resources": [file_name(m) for m in manifests],
     }
     if kept:
-        ours = kustomization["resources"]
-        kustomization["resources"] = ([n for n in listed if n in ours or n in kept] +
-                                      [n for n in ours + sorted(kept) if n not in listed])
+        clash = sorted(set(kustomization["resources"]) & set(kept))
+        if clash:
+            raise ValueError("{0} belongs to another instance of the role".format(", ".join(clash)))
+        kustomization["resources"] = sorted(kustomization["resources"] + list(kept))
     if kustomization["resources"]:
         files[KUSTOMIZATION] = (to_yaml(kustomization), FILE_MODE)
     return files
@@ -159,8 +160,7 @@ def render(dest, component, manifests, state="present", check_mode=False, instan
     """
     role_dir = os.path.join(dest, component)
     kept = files_of_other_instances(role_dir, instance)
-    listed = (yaml.safe_load(_read(os.path.join(role_dir, KUSTOMIZATION)) or "") or {}).get("resources") if kept else []
-    wanted = plan_component(manifests if state == "present" else [], kept, listed or [])
+    wanted = plan_component(manifests if state == "present" else [], kept)
     secret_files = set(file_name(m) for m in manifests if is_secret(m))
 
     written, removed, diff = [], [], []

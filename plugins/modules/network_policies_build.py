@@ -105,7 +105,7 @@ options:
         C(pushgateway_enabled), C(pushgateway_state), C(pushgateway_preset), C(pushgateway_namespace) and
         C(pushgateway_instances) here.
       - When they run, the C(pushgateway) and C(pushers) policies select exactly their pods (labels, namespace
-        and port from the pushgateway builder) unless O(workloads) names the Pushgateway explicitly, and the
+        and port from the pushgateway builder; what O(workloads) sets for C(pushgateway) still wins), and the
         build fails when a default deny would close them to Prometheus or when no pusher may reach them.
     type: dict
   live_pods:

@@ -386,3 +386,14 @@ def test_role_defaults_agree_with_argument_specs_and_the_module():
     assert sorted(specs["network_policies_components"]["options"]) == sorted(np.COMPONENTS)
     assert sorted(specs["network_policies_workloads"]["options"]) == sorted(np.WORKLOAD_PORTS)
     assert sorted(specs["network_policies_ui_sources"]["options"]) == sorted(np.SOURCE_KEYS)
+
+
+def test_a_ports_override_keeps_the_pushgateway_roles_labels_and_namespace():
+    result = build(preset="kube-prometheus-stack", components={"pushgateway": True, "pushers": True},
+                   pushers=[{"namespace": "batch", "pod_labels": {"app": "report"}}],
+                   workloads={"pushgateway": {"ports": {"web": 9092}}},
+                   collection_pushgateway={"enabled": True, "preset": "verrazzano", "instances": [{"name": "pg"}]})
+    policy = by_name(result)["allow-prometheus-to-pushgateway"]
+    assert policy["metadata"]["namespace"] == "verrazzano-monitoring"
+    assert policy["spec"]["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "pushgateway"}}
+    assert ports(policy) == [(9092, "TCP")]

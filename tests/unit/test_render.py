@@ -114,3 +114,9 @@ def test_two_instances_of_a_role_share_its_directory_without_pruning_each_other(
     assert yaml.safe_load(read(tmp_path / "kustomization.yaml"))["resources"] == ["demo"]
     render.render(str(tmp_path), "demo", [], state="absent", instance="team-a")
     assert not (tmp_path / "demo").exists()
+
+
+def test_an_object_of_another_instance_is_never_overwritten(tmp_path):
+    render.render(str(tmp_path), "demo", [instance_of(CONFIGMAP, "team-a", "team-a")], instance="team-a")
+    with pytest.raises(ValueError, match="another instance"):
+        render.render(str(tmp_path), "demo", [instance_of(CONFIGMAP, "team-a", "team-b")], instance="team-b")
