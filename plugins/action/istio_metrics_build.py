@@ -15,5 +15,4 @@ from ansible_collections.k8s_monitoring.prometheus.plugins.plugin_utils.builder_
 
 class ActionModule(BuilderAction):
     ARGUMENT_SPEC = istio_metrics.ARGUMENT_SPEC
-    VARIABLE_PREFIX = "istio_metrics_"
     BUILD = staticmethod(istio_metrics.build)

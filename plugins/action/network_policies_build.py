@@ -15,5 +15,4 @@ from ansible_collections.k8s_monitoring.prometheus.plugins.plugin_utils.builder_
 
 class ActionModule(BuilderAction):
     ARGUMENT_SPEC = network_policies.ARGUMENT_SPEC
-    VARIABLE_PREFIX = "network_policies_"
     BUILD = staticmethod(network_policies.build)

@@ -15,5 +15,4 @@ from ansible_collections.k8s_monitoring.prometheus.plugins.plugin_utils.builder_
 
 class ActionModule(BuilderAction):
     ARGUMENT_SPEC = prometheus_external_access.ARGUMENT_SPEC
-    VARIABLE_PREFIX = "prometheus_external_access_"
     BUILD = staticmethod(prometheus_external_access.build)

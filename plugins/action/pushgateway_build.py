@@ -15,5 +15,4 @@ from ansible_collections.k8s_monitoring.prometheus.plugins.plugin_utils.builder_
 
 class ActionModule(BuilderAction):
     ARGUMENT_SPEC = pushgateway.ARGUMENT_SPEC
-    VARIABLE_PREFIX = "pushgateway_"
     BUILD = staticmethod(pushgateway.build)

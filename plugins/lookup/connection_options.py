@@ -41,10 +41,11 @@ _raw:
 """
 
 from ansible.plugins.lookup import LookupBase
+from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 
-# kubernetes.core's connection options a user may set as k8s_monitoring_<option>.
-OPTIONS = ("kubeconfig", "context", "host", "api_key", "ca_cert", "client_cert", "client_key", "validate_certs",
-           "proxy", "no_proxy", "impersonate_user", "impersonate_groups")
+# kubernetes.core's connection options a user may set as k8s_monitoring_<option>; user name and
+# password (basic auth, refused by most clusters), proxy headers and persist_config are left out.
+OPTIONS = tuple(sorted(set(AUTH_ARG_SPEC) - {"username", "password", "proxy_headers", "persist_config"}))
 
 
 class LookupModule(LookupBase):

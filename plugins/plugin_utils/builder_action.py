@@ -96,15 +96,14 @@ class BuilderAction(ActionBase):
     _requires_connection = False
     ARGUMENT_SPEC = None
     VALIDATE_KWARGS = {}
-    # Options come from role variables named <VARIABLE_PREFIX><option>; errors name those.
-    VARIABLE_PREFIX = ""
 
     def build(self, params, check_mode, task_vars):
         return self.BUILD(params, check_mode)
 
     def run(self, tmp=None, task_vars=None):
         result = super(BuilderAction, self).run(tmp, task_vars)
-        problem = wrong_types(self._task.args, self.ARGUMENT_SPEC, self.VARIABLE_PREFIX)
+        # Roles check their variables first (check_variable_types); this names the module's options.
+        problem = wrong_types(self._task.args, self.ARGUMENT_SPEC)
         if problem:
             result.update(failed=True, msg=problem)
             return result
