@@ -10,7 +10,7 @@ import re
 
 from passlib.hash import apr_md5_crypt, bcrypt
 
-from tests.integration.test_apply_roles import play
+from tests.integration.test_apply_roles import play, secret_users
 from tests.playbook import recap
 
 GIVEN = "Given-Grafana-Password-0123456789"
@@ -21,18 +21,13 @@ EXTERNAL = {"prometheus_external_access_platform": "kube_prometheus_stack",
 SECRET = "prometheus-external-basic-auth"
 
 
-def live_hashes(plane, namespace):
-    text = base64.b64decode(plane.get("v1", "Secret", SECRET, namespace)["data"]["auth"]).decode()
-    return dict(line.split(":", 1) for line in text.splitlines())
-
-
 def test_generated_bcrypt_hash_from_0_1_0_is_rehashed_once_to_apr1(control_plane, tmp_path):
     plane = control_plane
     plane.ensure_namespace("hash-upgrade")
     variables = dict(EXTERNAL, prometheus_external_access_namespace="hash-upgrade")
     play(tmp_path, plane, ["prometheus_external_access"], **variables)
     generated = (tmp_path / "credentials" / "federate").read_text().split()[0]
-    first = live_hashes(plane, "hash-upgrade")
+    first = secret_users(plane, "hash-upgrade")
     assert first["grafana"].startswith("$2y$05$") and bcrypt.verify(GIVEN, first["grafana"])
     assert first["federate"].startswith("$apr1$") and apr_md5_crypt.verify(generated, first["federate"])
 
@@ -47,13 +42,13 @@ def test_generated_bcrypt_hash_from_0_1_0_is_rehashed_once_to_apr1(control_plane
 
     upgraded = play(tmp_path, plane, ["prometheus_external_access"], **variables)
     assert re.search(r"changed_users:\s*\n\s*- federate\n", upgraded.stdout), upgraded.stdout
-    after = live_hashes(plane, "hash-upgrade")
+    after = secret_users(plane, "hash-upgrade")
     assert after["grafana"] == first["grafana"]  # the given password's hash is kept
     assert after["federate"].startswith("$apr1$") and apr_md5_crypt.verify(generated, after["federate"])
 
     steady = play(tmp_path, plane, ["prometheus_external_access"], **variables)
     assert recap(steady.stdout)["cluster"]["changed"] == 0
-    assert live_hashes(plane, "hash-upgrade") == after
+    assert secret_users(plane, "hash-upgrade") == after
 
 
 def test_check_mode_in_apply_mode_generates_no_password_file(control_plane, tmp_path):
