@@ -6,7 +6,7 @@
 Layout for one cluster (``dest`` is ``<render dir>``)::
 
     <dest>/kustomization.yaml              lists every role directory below
-    <dest>/<role>/kustomization.yaml       lists the role's files in build order
+    <dest>/<role>/kustomization.yaml       lists the role's files, sorted
     <dest>/<role>/<namespace>.<kind>.<name>.yaml
 
 Output is a pure function of the manifests, so re-rendering unchanged inputs
@@ -71,9 +71,9 @@ def is_secret(manifest):
 def plan_component(manifests, kept=()):
     """Map of file name -> (content, mode) for one role directory.
 
-    ``kept`` files (another instance's) are listed in the kustomization, not written;
-    with several instances the list is sorted, so it does not depend on which one
-    rendered last.
+    ``kept`` files (another instance's) are listed in the kustomization, not written.
+    The list is sorted, so it does not depend on which instance rendered last
+    (kustomize orders objects by kind itself).
     """
     files = {}
     for manifest in manifests:
@@ -84,13 +84,12 @@ def plan_component(manifests, kept=()):
     kustomization = {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
-        "resources": [file_name(m) for m in manifests],
+        "resources": sorted(set(files) | set(kept)),
     }
     if kept:
-        clash = sorted(set(kustomization["resources"]) & set(kept))
+        clash = sorted(set(files) & set(kept))
         if clash:
             raise ValueError("{0} belongs to another instance of the role".format(", ".join(clash)))
-        kustomization["resources"] = sorted(kustomization["resources"] + list(kept))
     if kustomization["resources"]:
         files[KUSTOMIZATION] = (to_yaml(kustomization), FILE_MODE)
     return files

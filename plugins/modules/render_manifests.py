@@ -15,7 +15,8 @@ version_added: 0.1.0
 description:
   - Writes the manifests of one role into O(dest)/O(component)/, one YAML file per
     object named C(<namespace>.<kind>.<name>.yaml) (C(cluster) for cluster-scoped
-    objects), and a C(kustomization.yaml) that lists them in build order.
+    objects), and a C(kustomization.yaml) that lists them sorted by file name
+    (kustomize orders objects by kind itself).
   - Keeps O(dest)/kustomization.yaml listing every role directory, so
     C(kubectl apply -k <dest>) applies everything rendered for the cluster.
   - Files in the role directory that the current manifests do not produce are

@@ -25,8 +25,9 @@ def test_layout_one_file_per_object_and_kustomizations(tmp_path):
     assert sorted(os.listdir(tmp_path / "demo")) == [
         "cluster.moduleconfig.prometheus-pushgateway.yaml", "kustomization.yaml", "monitoring.configmap.a.yaml"]
     kustomization = yaml.safe_load(read(tmp_path / "demo" / "kustomization.yaml"))
-    assert kustomization["resources"] == ["monitoring.configmap.a.yaml",
-                                          "cluster.moduleconfig.prometheus-pushgateway.yaml"]
+    # Sorted, not in the order given: the same files give the same kustomization.
+    assert kustomization["resources"] == ["cluster.moduleconfig.prometheus-pushgateway.yaml",
+                                          "monitoring.configmap.a.yaml"]
     assert yaml.safe_load(read(tmp_path / "kustomization.yaml"))["resources"] == ["demo"]
     assert yaml.safe_load(read(tmp_path / "demo" / "monitoring.configmap.a.yaml")) == CONFIGMAP
 
