@@ -116,8 +116,9 @@ def kind_values(name, spec):
 
 def type_values(spec):
     kind = spec.get("type", "str")
-    # A mapping for a string or path: ansible-core would turn it into the text "{'x': 1}".
-    return {"int": ["not-a-number"], "bool": ["maybe"], "list": [{"not": "a list"}], "dict": ["not-a-dict"],
+    # A mapping for a string or path: ansible-core would turn it into the text "{'x': 1}";
+    # an integer or a list for a mapping: ansible-core's own validation crashes or names no option.
+    return {"int": ["not-a-number"], "bool": ["maybe"], "list": [{"not": "a list"}], "dict": ["not-a-dict", 5, [1]],
             "float": ["not-a-number"], "str": [{"x": 1}], "path": [{"x": 1}]}.get(kind, [])
 
 
