@@ -17,8 +17,8 @@ DECKHOUSE_MONITOR_SELECTOR = {"prometheus": "main"}
 
 # Workloads this collection scrapes but does not run, per preset of the roles that scrape
 # them (monitors_and_alerts) and let Prometheus reach them (network_policies).
-# port: the container port name the monitor scrapes; port_number: what a NetworkPolicy
-# opens (policies match pod ports, and a name must exist on the pod to match).
+# port: the container port name the monitor scrapes; a NetworkPolicy opens the number
+# (FLUENT_BIT_PORT, INGRESS_NGINX_METRICS_PORT), which matches however the pod names it.
 FLUENT_BIT_METRICS_PATH = "/api/v2/metrics/prometheus"  # /api/v1/metrics/prometheus before Fluent Bit 1.8
 FLUENT_BIT_PORT = 2020
 INGRESS_NGINX_METRICS_PATH = "/metrics"
