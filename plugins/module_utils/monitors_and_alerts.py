@@ -38,6 +38,10 @@ PRESETS = {
     "deckhouse": {"namespace": None, "monitor_labels": platforms.DECKHOUSE_MONITOR_SELECTOR,
                   "rules_api": DECKHOUSE_RULES_API},
 }
+# Deckhouse's controllers export their own request metrics (ingress_nginx_detail_*), not
+# ingress-nginx's nginx_ingress_controller_requests the external-access group reads.
+DECKHOUSE_EXTERNAL_ACCESS_NOTE = ("Deckhouse's ingress controllers do not export nginx_ingress_controller_requests, "
+                                  "which these alerts read (Deckhouse has its own ingress metrics)")
 DECKHOUSE_INGRESS_NOTE = ("Deckhouse scrapes its ingress-nginx controllers itself; no PodMonitor is rendered for "
                           "the ingress controller")
 
@@ -148,7 +152,7 @@ def pushgateway_rules(alerts):
     return rules
 
 
-def external_access_rules(alerts, ingress_metrics_note):
+def external_access_rules(alerts):
     variable = _var("external_access_alerts")
     host = alerts.get("host")
     if not host:
@@ -175,15 +179,14 @@ def external_access_rules(alerts, ingress_metrics_note):
               + str(alerts["auth_failures_per_second"]) + "): someone is guessing credentials, or a client "
               "has an old password or a new source address.",
               "Read the ingress controller's access log for the sources; a known client with a rotated "
-              "password needs the new one, an unknown source should already be outside the allowlist. "
-              + ingress_metrics_note),
+              "password needs the new one, an unknown source should already be outside the allowlist."),
         _rule("PrometheusExternalAccessErrors",
               "{0} / {1} > {2}".format(errors, total, alerts["error_ratio"]), alerts["for_duration"], alerts["severity"],
               "The external Prometheus endpoint {{ $labels.host }} answers 5xx",
               "{{ $value | humanizePercentage }} of the requests end in 5xx (threshold "
               + str(alerts["error_ratio"]) + ").",
               "A 502/503 means the ingress controller cannot reach Prometheus over HTTPS (client certificate, "
-              "CA, Prometheus down); a 504 a query slower than the proxy time-out. " + ingress_metrics_note),
+              "CA, Prometheus down); a 504 a query slower than the proxy time-out."),
     ]
 
 
@@ -313,10 +316,11 @@ def build(params, check_mode=False):
     if pushgateway["enabled"]:
         groups.append(("pushgateway", pushgateway_rules(pushgateway)))
     external = _sub("external_access_alerts", params.get("external_access_alerts"))
-    if external["enabled"]:
-        note = ("On Deckhouse these metrics come from the platform's own ingress monitors."
-                if params["preset"] == "deckhouse" else "The metrics come from the ingress_controller PodMonitor.")
-        groups.append(("external-access", external_access_rules(external, note)))
+    if external["enabled"] and params["preset"] == "deckhouse":
+        result["warnings"].append("{0}: {1}; the group is not rendered.".format(
+            _var("external_access_alerts"), DECKHOUSE_EXTERNAL_ACCESS_NOTE))
+    elif external["enabled"]:
+        groups.append(("external-access", external_access_rules(external)))
     fluent_alerts = _sub("fluent_bit_alerts", params.get("fluent_bit_alerts"))
     if fluent_alerts["enabled"] is None:
         fluent_alerts["enabled"] = fluent_bit is not None

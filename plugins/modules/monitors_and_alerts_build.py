@@ -135,6 +135,8 @@ options:
       - Group C(k8s-monitoring.external-access), from the ingress controller's C(nginx_ingress_controller_requests)
         of the external-access Ingress host - C(PrometheusExternalAccessAuthFailures) (401 and 403, someone guessing
         basic-auth credentials) and C(PrometheusExternalAccessErrors) (5xx).
+      - Not on the C(deckhouse) preset - Deckhouse's controllers export their own request metrics; asking for the
+        group there gives a warning and no rules.
     type: dict
     default: {}
     suboptions:
@@ -211,9 +213,8 @@ EXAMPLES = r"""
 - name: Deckhouse - alert rules only, as CustomPrometheusRules
   k8s_monitoring.prometheus.monitors_and_alerts_build:
     preset: deckhouse
-    external_access_alerts:
+    pushgateway_alerts:
       enabled: true
-      host: prometheus.example.com
 """
 
 RETURN = r"""
