@@ -284,7 +284,8 @@ def monitor_labels(params, preset):
 
 def build(params, check_mode=False):
     """Manifests, required APIs and prune kinds of the monitors_and_alerts role."""
-    preset = PRESETS[params.get("preset") or "kube-prometheus-stack"]
+    params = dict(params, preset=params.get("preset") or "kube-prometheus-stack")
+    preset = PRESETS[params["preset"]]
     rules_api = preset["rules_api"]
     namespace = params.get("namespace") or preset["namespace"]
     result = {"manifests": [], "required_apis": [], "prune_kinds": [dict(POD_MONITOR_API), dict(rules_api)],
