@@ -10,8 +10,16 @@ import pathlib
 import subprocess
 import sys
 
+import yaml
+
 REPO = pathlib.Path(__file__).resolve().parent.parent
 BIN = pathlib.Path(sys.executable).parent
+
+
+def site_roles():
+    """The roles playbooks/site.yml includes, in its order."""
+    play = yaml.safe_load((REPO / "playbooks" / "site.yml").read_text())[0]
+    return tuple(task["ansible.builtin.include_role"]["name"].rpartition(".")[2] for task in play["tasks"])
 
 
 def ansible_env(extra=None):

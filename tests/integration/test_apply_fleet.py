@@ -20,10 +20,10 @@ import yaml
 
 from tests import control_plane as cp
 from tests.integration.conftest import control_plane_crds
-from tests.playbook import recap, run_playbook
+from tests.playbook import recap, run_playbook, site_roles
 
 FLEET = ("deckhouse-prod", "kps-staging", "ocne-lab")
-ROLES = ("prometheus_external_access", "pushgateway", "istio_metrics", "network_policies")
+ROLES = site_roles()
 OWNED = "app.kubernetes.io/managed-by=k8s_monitoring.prometheus"
 # Every kind a role of the collection writes.
 KINDS = (("v1", "Secret"), ("v1", "Service"), ("v1", "PersistentVolumeClaim"), ("apps/v1", "Deployment"),

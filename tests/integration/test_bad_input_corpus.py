@@ -18,9 +18,9 @@ import pytest
 import yaml
 
 from tests import figures
-from tests.playbook import REPO, run_playbook
+from tests.playbook import REPO, run_playbook, site_roles
 
-ROLES = ["prometheus_external_access", "pushgateway", "istio_metrics", "network_policies"]
+ROLES = site_roles()
 # Options whose values are free text or paths: no value of the right type is "malformed".
 FREE_TEXT = ("description", "realm", "help", "message", "image", "annotations", "password_reference",
              "resources", "tolerations", "node_selector", "extra", "_file", "_dir", "_path", "scrape_interval",

@@ -26,11 +26,11 @@ import yaml
 from tests import control_plane as cp
 from tests.integration.conftest import control_plane_crds
 from tests.integration.test_pushgateway_metrics import run_tasks
-from tests.playbook import REPO, ansible_env, run_playbook
+from tests.playbook import REPO, ansible_env, run_playbook, site_roles
 
 READMES = ["README.md"] + sorted(str(p.relative_to(REPO)) for p in (REPO / "roles").glob("*/README.md"))
 FENCE = re.compile(r"^```(?P<lang>\w+)\n(?P<body>.*?)^```$", re.MULTILINE | re.DOTALL)
-ROLES = ("prometheus_external_access", "pushgateway", "istio_metrics", "network_policies")
+ROLES = site_roles()
 
 
 def blocks(lang):

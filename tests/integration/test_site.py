@@ -6,11 +6,11 @@ import pathlib
 import pytest
 import yaml
 
-from tests.playbook import REPO, recap, run_playbook
+from tests.playbook import REPO, recap, run_playbook, site_roles
 from tests.schema import require_crds_dir, validate_rendered_tree
 
 CLUSTERS = ["deckhouse-prod", "kps-staging", "ocne-lab"]
-ROLES = ["prometheus_external_access", "pushgateway", "istio_metrics", "network_policies"]
+ROLES = site_roles()
 
 
 def render_site(out, *args):
