@@ -338,3 +338,38 @@ def test_check_mode_on_an_empty_namespace_writes_nothing(control_plane, tmp_path
                   **dict(PUSHGATEWAY, pushgateway_namespace="check-test"))
     assert recap(result.stdout)["cluster"]["changed"] > 0
     assert plane.list("apps/v1", "Deployment", "check-test") == []
+
+
+def test_alert_groups_are_accepted_idempotent_and_a_switched_off_group_is_pruned(control_plane, tmp_path):
+    """monitors_and_alerts on the real API server: the PrometheusRule and CustomPrometheusRules CRDs accept
+    every group, a re-run changes nothing, and switching one group off removes exactly its object."""
+    plane = control_plane
+    plane.ensure_namespace("alerts-test")
+    groups = {"monitors_and_alerts_pushgateway_alerts": {"enabled": True, "stale_after_by_job": {"nightly": "26h"}},
+              "monitors_and_alerts_external_access_alerts": {"enabled": True, "host": "prometheus.example.com"}}
+    kps = dict(groups, monitors_and_alerts_namespace="alerts-test", monitors_and_alerts_monitor_labels={"release": "kps"})
+    play(tmp_path, plane, ["monitors_and_alerts"], **kps)
+    rules = names(plane, "monitoring.coreos.com/v1", "PrometheusRule", "alerts-test")
+    assert rules == ["k8s-monitoring-external-access", "k8s-monitoring-fluent-bit", "k8s-monitoring-pushgateway"]
+    assert names(plane, "monitoring.coreos.com/v1", "PodMonitor", "alerts-test") == ["fluent-bit", "ingress-controller"]
+    versions = {n: plane.get("monitoring.coreos.com/v1", "PrometheusRule", n, "alerts-test")["metadata"]["resourceVersion"]
+                for n in rules}
+
+    again = play(tmp_path, plane, ["monitors_and_alerts"], **kps)
+    assert recap(again.stdout)["cluster"]["changed"] == 0
+    kps["monitors_and_alerts_external_access_alerts"] = {"enabled": False}
+    play(tmp_path, plane, ["monitors_and_alerts"], **kps)
+    assert names(plane, "monitoring.coreos.com/v1", "PrometheusRule", "alerts-test") == [
+        "k8s-monitoring-fluent-bit", "k8s-monitoring-pushgateway"]
+    for name in ("k8s-monitoring-fluent-bit", "k8s-monitoring-pushgateway"):
+        assert plane.get("monitoring.coreos.com/v1", "PrometheusRule", name,
+                         "alerts-test")["metadata"]["resourceVersion"] == versions[name]
+
+    # Deckhouse: cluster-scoped CustomPrometheusRules, the same groups minus external access.
+    deckhouse = dict(groups, monitors_and_alerts_preset="deckhouse")
+    result = play(tmp_path, plane, ["monitors_and_alerts"], **deckhouse)
+    assert "do not export nginx_ingress_controller_requests" in one_line(result.stdout)
+    assert names(plane, "deckhouse.io/v1", "CustomPrometheusRules", None) == ["k8s-monitoring-pushgateway"]
+    play(tmp_path, plane, ["monitors_and_alerts"], monitors_and_alerts_preset="deckhouse",
+         monitors_and_alerts_state="absent")
+    assert names(plane, "deckhouse.io/v1", "CustomPrometheusRules", None) == []
