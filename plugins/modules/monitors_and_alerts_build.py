@@ -47,7 +47,7 @@ options:
   namespace:
     description:
       - Namespace of the PodMonitors and PrometheusRules; unset means the preset's. The C(deckhouse) preset has
-        none: name a namespace labelled C(prometheus.deckhouse.io/monitor-watcher-enabled=true) when it renders a
+        none, so name a namespace labelled C(prometheus.deckhouse.io/monitor-watcher-enabled=true) when it renders a
         PodMonitor.
     type: str
   monitor_labels:
