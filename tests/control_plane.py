@@ -484,7 +484,8 @@ def stop_pids(pids, grace=10.0):
 
 # The namespaces the example inventory's roles write to, plus the pushers' one.
 EXAMPLE_NAMESPACES = ("d8-monitoring", "d8-operator-prometheus", "d8-ingress-nginx", "kube-prometheus-pushgateway", "monitoring",
-                      "verrazzano-monitoring", "verrazzano-system", "istio-system", "ingress-nginx", "batch")
+                      "verrazzano-monitoring", "verrazzano-system", "verrazzano-ingress-nginx", "istio-system",
+                      "ingress-nginx", "logging", "batch")
 STATE_DIR = REPO / "build" / "control-plane"
 
 
