@@ -94,6 +94,9 @@ def good_args(module, listener, tmp_path):
                                              "labels": {"stage": "load"}}],
                                 "retries": 0, "timeout": 2},
         "prometheus_query": {"url": http, "query": "up", "retries": 0, "timeout": 2},
+        "monitors_and_alerts_build": {"monitor_labels": {"release": "kps"},
+                                      "pushgateway_alerts": {"enabled": True, "stale_after_by_job": {"a": "2h"}},
+                                      "external_access_alerts": {"enabled": True, "host": "p.example.com"}},
     }[module])
 
 
@@ -273,6 +276,11 @@ KNOWN_FINDINGS = {
     ("pushgateway_build", "persistence", "wrong type 5"): UPSTREAM_DICT_CRASH,
     ("pushgateway_metrics", "metrics", "wrong type ['not-a-dict']"): UPSTREAM_DICT,
 }
+KNOWN_FINDINGS.update(dict(
+    (("monitors_and_alerts_build", option, case), reason)
+    for option in ("fluent_bit", "ingress_controller", "pushgateway_alerts", "external_access_alerts",
+                   "fluent_bit_alerts")
+    for case, reason in (("wrong type 'not-a-dict'", UPSTREAM_DICT), ("wrong type 5", UPSTREAM_DICT_CRASH))))
 
 
 def run_corpus(module, tmp_path, select):
