@@ -126,21 +126,23 @@ def pushgateway_rules(alerts):
     runbook = ("The job that pushes this group has not pushed since the threshold: check whether its CronJob "
                "or pipeline still runs and can reach the Pushgateway (push_failure_time_seconds tells a "
                "failing push from a job that no longer runs). Delete the group when the job is gone.")
-    rules = []
+    # One rule with the thresholds or-ed (not one rule per threshold): promtool's lint
+    # flags same-named rules with the same labels as duplicates.
+    ages, thresholds = [], []
     for job in sorted(by_job):
         if not isinstance(job, str) or not job:
             raise ValidationError(variable + ".stale_after_by_job", "keys must be job names", job)
         limit = seconds("{0}.stale_after_by_job.{1}".format(variable, job), by_job[job])
-        rules.append(_rule(
-            "PushgatewayGroupStale", "time() - push_time_seconds{{job={0}}} > {1}".format(_quote(job), limit),
-            None, severity, "Pushgateway group of job {{ $labels.job }} is stale",
-            "No successful push for more than {0} (the threshold of job {1}).".format(by_job[job], job), runbook))
-    others = ", ".join(_quote(job) for job in sorted(by_job))
-    selector = "{{job!~{0}}}".format(_quote("|".join(re.escape(j) for j in sorted(by_job)))) if others else ""
-    rules.append(_rule(
-        "PushgatewayGroupStale", "time() - push_time_seconds{0} > {1}".format(selector, default), None, severity,
-        "Pushgateway group of job {{ $labels.job }} is stale",
-        "No successful push for more than {0}.".format(alerts["stale_after"]), runbook))
+        ages.append("time() - push_time_seconds{{job={0}}} > {1}".format(_quote(job), limit))
+        thresholds.append("{0} {1}".format(job, by_job[job]))
+    others = "{{job!~{0}}}".format(_quote("|".join(re.escape(job) for job in sorted(by_job)))) if by_job else ""
+    ages.append("time() - push_time_seconds{0} > {1}".format(others, default))
+    thresholds.append("{0} for every other job".format(alerts["stale_after"]))
+    rules = [_rule(
+        "PushgatewayGroupStale", " or ".join("({0})".format(age) for age in ages) if by_job else ages[0], None,
+        severity, "Pushgateway group of job {{ $labels.job }} is stale",
+        "No successful push for {{ $value | humanizeDuration }} (thresholds: " + "; ".join(thresholds) + ").",
+        runbook)]
     validation.duration(variable + ".failed_for", alerts["failed_for"])
     rules.append(_rule(
         "PushgatewayPushFailed", "push_failure_time_seconds > push_time_seconds", alerts["failed_for"], severity,
@@ -217,6 +219,14 @@ def fluent_bit_rules(alerts, job):
               "NetworkPolicy keeps Prometheus out.",
               "Check the pod, that Fluent Bit's [SERVICE] section has HTTP_Server On and HTTP_Port "
               + str(platforms.FLUENT_BIT_PORT) + ", and the network_policies role's fluent_bit component."),
+        # up == 0 says nothing when there is no target at all: a selector or port name that
+        # matches no pod, or a Prometheus that does not select the PodMonitor.
+        _rule("FluentBitNotScraped", "absent(up{0})".format(selector), "15m", alerts["severity"],
+              "Prometheus has no Fluent Bit target (job " + job + ")",
+              "No scrape target of job " + job + " exists, so the other Fluent Bit alerts cannot fire.",
+              "Compare the PodMonitor's namespace, pod labels and port name with the Fluent Bit pods, and the "
+              "Prometheus podMonitorSelector with the PodMonitor's labels; on Deckhouse the PodMonitor's "
+              "namespace needs the label prometheus.deckhouse.io/monitor-watcher-enabled=true."),
     ]
 
 

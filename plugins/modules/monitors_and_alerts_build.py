@@ -167,7 +167,8 @@ options:
   fluent_bit_alerts:
     description:
       - Group C(k8s-monitoring.fluent-bit) - C(FluentBitOutputErrors) (an output returns errors),
-        C(FluentBitOutputRetriesFailed) (retries ran out, records were dropped) and C(FluentBitDown) (C(up == 0)).
+        C(FluentBitOutputRetriesFailed) (retries ran out, records were dropped), C(FluentBitDown) (C(up == 0)) and
+        C(FluentBitNotScraped) (no target at all).
     type: dict
     default: {}
     suboptions:

@@ -26,6 +26,8 @@ import urllib.parse
 import pytest
 import yaml
 
+from tests.playbook import site_roles
+
 REPO = pathlib.Path(__file__).resolve().parent.parent.parent
 BIN = pathlib.Path(sys.executable).parent
 
@@ -85,7 +87,7 @@ def test_metadata_urls_are_real_or_absent(tarball):
         assert not RESERVED_HOST.search(host), "{0}: {1}".format(key, info[key])
 
 
-ROLE_STATES = ("prometheus_external_access_state", "pushgateway_state", "istio_metrics_state", "network_policies_state")
+ROLE_STATES = tuple(role + "_state" for role in site_roles())
 
 
 def declared_dependencies():
