@@ -364,3 +364,21 @@ def test_every_alert_has_a_firing_and_a_quiet_case():
     assert [n for n in names if n not in firing] == [], "alerts without a case where they fire"
     assert [n for n in names if n not in silent] == [], "alerts without a case where they stay quiet"
     assert set(names) >= firing | silent, "cases for alerts the builder no longer makes"
+
+
+def test_promtool_accepts_every_rule_group_the_example_fleet_renders(tmp_path, example_fleet):
+    """What `make run` writes, not only what the builder returns: every rendered rule object of every cluster."""
+    checked = {}
+    for cluster, directory in example_fleet.items():
+        manifests = [yaml.safe_load(path.read_text()) for path in sorted(directory.glob("monitors_and_alerts/*.yaml"))
+                     if path.name != "kustomization.yaml"]
+        rules = monitors_and_alerts.rule_groups(manifests)
+        if rules["groups"]:
+            ok, output = check_rules(tmp_path, rules, lint="all")
+            assert ok, "{0}: {1}".format(cluster, output)
+            checked[cluster] = [group["name"] for group in rules["groups"]]
+    assert checked == {
+        "deckhouse-prod": ["k8s-monitoring.pushgateway"],
+        "kps-staging": ["k8s-monitoring.external-access", "k8s-monitoring.fluent-bit", "k8s-monitoring.pushgateway"],
+        "ocne-lab": ["k8s-monitoring.fluent-bit", "k8s-monitoring.pushgateway"],
+    }
