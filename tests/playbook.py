@@ -16,6 +16,17 @@ REPO = pathlib.Path(__file__).resolve().parent.parent
 BIN = pathlib.Path(sys.executable).parent
 
 
+def example_clusters():
+    """The hosts of the example inventory (one per cluster), sorted."""
+    def hosts(group):
+        found = list((group.get("hosts") or {}).keys())
+        for child in (group.get("children") or {}).values():
+            found.extend(hosts(child or {}))
+        return found
+
+    return sorted(hosts(yaml.safe_load((REPO / "inventory" / "example" / "hosts.yml").read_text())["k8s_clusters"]))
+
+
 def site_roles():
     """The roles playbooks/site.yml includes, in its order."""
     play = yaml.safe_load((REPO / "playbooks" / "site.yml").read_text())[0]

@@ -90,7 +90,8 @@ def validate_manifest(manifest):
     group, _sep, version = api_version.rpartition("/")
     name = "{0} {1}".format(manifest.get("kind"), (manifest.get("metadata") or {}).get("name"))
     key = (group, version, manifest["kind"])
-    if group and "." in group and not group.endswith("k8s.io"):
+    # Third-party APIs come from CRDs; Gateway API is one even though its group ends in k8s.io.
+    if group == "gateway.networking.k8s.io" or (group and "." in group and not group.endswith("k8s.io")):
         schemas = crd_schemas()
         assert key in schemas, "no CRD schema for {0} {1}".format(api_version, manifest["kind"])
         errors = sorted(jsonschema.Draft7Validator(schemas[key]).iter_errors(manifest), key=str)

@@ -18,7 +18,9 @@ import base64
 import ipaddress
 import re
 
-from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import ownership, validation
+from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import (
+    envoy_gateway, gateway_api, ownership, validation,
+)
 from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.validation import ValidationError
 
 COMPONENT = "prometheus_external_access"
@@ -26,6 +28,10 @@ PREFIX = "prometheus_external_access_"
 ANNOTATION = "nginx.ingress.kubernetes.io/"
 PLATFORMS = ("deckhouse", "kube_prometheus_stack", "generic")
 CLIENT_CERT_MODES = ("controller_files", "secret", "none")
+# How the API is exposed: an ingress-nginx Ingress, or a Gateway API HTTPRoute with the
+# implementation's own auth policy (a Traefik or NGINX Gateway Fabric flavour would be
+# one more entry here and one more module beside envoy_gateway.py).
+FLAVOURS = ("ingress", "envoy_gateway")
 PROXY_SSL_KEYS = ("tls.crt", "tls.key", "ca.crt")
 JOB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
 
@@ -440,6 +446,81 @@ def federation_job(params):
     return job
 
 
+def validate_gateway(params):
+    """What the Gateway API flavours need, and the Ingress-only settings they cannot honour."""
+    if params["platform"] == "deckhouse":
+        raise ValidationError(PREFIX + "flavour", "Deckhouse's Prometheus accepts only its ingress-nginx "
+                              "controller's client certificate; use the ingress flavour there", params["flavour"])
+    validation.dns1123_subdomain(PREFIX + "gateway_name", _require(params, "gateway_name"))
+    if params.get("gateway_namespace"):
+        validation.dns1123_label(PREFIX + "gateway_namespace", params["gateway_namespace"])
+    if params.get("gateway_section_name"):
+        validation.dns1123_subdomain(PREFIX + "gateway_section_name", params["gateway_section_name"])
+    params["route_namespace"] = params.get("route_namespace") or params["namespace"]
+    validation.dns1123_label(PREFIX + "route_namespace", params["route_namespace"])
+    for name, why in (("tls_cert_file", "TLS ends at the Gateway listener, whose certificateRefs belong to the "
+                                        "Gateway"),
+                      ("tls_key_file", "TLS ends at the Gateway listener, whose certificateRefs belong to the "
+                                       "Gateway"),
+                      ("ingress_class", "the route attaches to the Gateway named by gateway_name")):
+        if params.get(name):
+            raise ValidationError(PREFIX + name, "not used with the {0} flavour: {1}".format(params["flavour"], why),
+                                  params[name])
+    if params["client_cert_mode"] != "none":
+        raise ValidationError(PREFIX + "client_cert_mode", "with the {0} flavour the backend client certificate "
+                              "is the Gateway's (spec.tls.backend.clientCertificateRef, set by the Gateway's "
+                              "owner); leave client_cert_mode none".format(params["flavour"]),
+                              params["client_cert_mode"])
+
+
+def gateway_objects(params, render_mode):
+    """HTTPRoute (+ ReferenceGrant, BackendTLSPolicy) and the implementation's auth policy."""
+    validate_gateway(params)
+    name, namespace, route_namespace = params["ingress_name"], params["namespace"], params["route_namespace"]
+    service = {"name": params["service_name"], "namespace": namespace, "port": params["service_port"]}
+    if not isinstance(service["port"], int):
+        raise ValidationError(PREFIX + "service_port", "an HTTPRoute names the Service port by number",
+                              service["port"])
+    gateway = {"name": params["gateway_name"], "namespace": params.get("gateway_namespace") or route_namespace,
+               "section_name": params.get("gateway_section_name")}
+    manifests = [gateway_api.http_route(name, route_namespace, gateway, params["host"], service,
+                                        ingress_paths(params), PREFIX + "read_only_extra_paths")]
+    if route_namespace != namespace:
+        # The route reaches the Service, and the policy the auth Secret, in the Prometheus namespace.
+        manifests.append(gateway_api.reference_grant(
+            name + "-from-" + route_namespace, namespace, route_namespace,
+            froms=[(gateway_api.GROUP, "HTTPRoute"), (envoy_gateway.GROUP, envoy_gateway.SECURITY_POLICY_API["kind"])],
+            tos=[("", "Service", service["name"]), ("", "Secret", params["auth_secret_name"])]))
+    if params["backend_protocol"] == "HTTPS":
+        ca_name = None
+        if params.get("backend_ca_file"):
+            ca_name = name + "-backend-ca"
+            ca = _read_file(PREFIX + "backend_ca_file", params["backend_ca_file"])
+            if b"-----BEGIN CERTIFICATE-----" not in ca:
+                raise ValidationError(PREFIX + "backend_ca_file", "expected a PEM certificate",
+                                      params["backend_ca_file"])
+            manifests.append(gateway_api.ca_config_map(ca_name, namespace, ca.decode("ascii")))
+        hostname = params.get("proxy_ssl_name") or "{0}.{1}.svc".format(service["name"], namespace)
+        manifests.append(gateway_api.backend_tls_policy(name, service, hostname, ca_name))
+    elif params["backend_protocol"] != "HTTP":
+        raise ValidationError(PREFIX + "backend_protocol", "the {0} flavour routes HTTP or HTTPS".format(
+            params["flavour"]), params["backend_protocol"])
+    manifests.append(envoy_gateway.security_policy(name, route_namespace, name, params["auth_secret_name"],
+                                                   namespace, params["allowlist"]))
+    return [ownership.owned(m, COMPONENT) for m in manifests]
+
+
+def required_apis(manifests):
+    """The APIs of ``manifests``, each once, with where they come from."""
+    sources = {"networking.k8s.io": "Kubernetes (served by every supported cluster)", "": "Kubernetes",
+               gateway_api.GROUP: "Gateway API CRDs (standard channel)", "gateway.envoyproxy.io": "Envoy Gateway"}
+    apis = []
+    for manifest in manifests:
+        api = {"api_version": manifest["apiVersion"], "kind": manifest["kind"]}
+        if not any(a["api_version"] == api["api_version"] and a["kind"] == api["kind"] for a in apis):
+            apis.append(dict(api, source=sources[manifest["apiVersion"].rpartition("/")[0]]))
+    return apis
+
 ARGUMENT_SPEC = dict(
     platform=dict(type="str", default="generic", choices=list(PLATFORMS)),
     mode=dict(type="str", default="apply", choices=["apply", "render"]),
@@ -448,6 +529,11 @@ ARGUMENT_SPEC = dict(
     service_name=dict(type="str"),
     service_port=dict(type="raw"),
     backend_protocol=dict(type="str", choices=["HTTP", "HTTPS", "GRPC", "GRPCS"]),
+    flavour=dict(type="str", default="ingress", choices=list(FLAVOURS)),
+    gateway_name=dict(type="str"),
+    gateway_namespace=dict(type="str"),
+    gateway_section_name=dict(type="str"),
+    route_namespace=dict(type="str"),
     ingress_name=dict(type="str", default="prometheus-external"),
     ingress_class=dict(type="str"),
     tls_secret_name=dict(type="str"),
@@ -501,6 +587,8 @@ def build(params, check_mode=False):
         if name not in params:
             params[name] = spec.get("default")
     validate(params)
+    if params["flavour"] != "ingress":
+        validate_gateway(params)
     if params.get("validate_only"):
         # Everything checked that needs no live state; the role runs this before any API call or file write.
         federation_job(params)
@@ -512,28 +600,29 @@ def build(params, check_mode=False):
     if params["namespace"].startswith("d8-") or params["namespace"] in ("kube-system",):
         warnings.append(WARN_SYSTEM_NAMESPACE.format(params["namespace"]))
 
-    manifests = []
-    tls = tls_secret(params, render_mode, warnings)
-    if tls is not None:
-        manifests.append(tls)
-    if params["client_cert_mode"] == "secret":
-        proxy = proxy_ssl_secret(params, render_mode, warnings)
-        if proxy is not None:
-            manifests.append(proxy)
-    manifests.append(build_ingress(params, annotations_for(params, warnings)))
+    if params["flavour"] == "ingress":
+        manifests = []
+        tls = tls_secret(params, render_mode, warnings)
+        if tls is not None:
+            manifests.append(tls)
+        if params["client_cert_mode"] == "secret":
+            proxy = proxy_ssl_secret(params, render_mode, warnings)
+            if proxy is not None:
+                manifests.append(proxy)
+        manifests.append(build_ingress(params, annotations_for(params, warnings)))
+    else:
+        manifests = gateway_objects(params, render_mode)
 
     return {
         "changed": False,
         "manifests": manifests,
         "has_private_keys": any(m["kind"] == "Secret" for m in manifests),
-        "required_apis": [{"api_version": "networking.k8s.io/v1", "kind": "Ingress",
-                           "source": "Kubernetes (served by every supported cluster)"},
-                          {"api_version": "v1", "kind": "Secret", "source": "Kubernetes"}],
-        "prune_kinds": [{"api_version": "networking.k8s.io/v1", "kind": "Ingress"},
-                        {"api_version": "v1", "kind": "Secret"}],
+        # The auth Secret is hashed by the role and applied with these objects.
+        "required_apis": required_apis(manifests + [{"apiVersion": "v1", "kind": "Secret"}]),
         "namespace": params["namespace"],
         "settings": {
             "platform": params["platform"],
+            "flavour": params["flavour"],
             "namespace": params["namespace"],
             "host": params["host"],
             "client_cert_mode": params["client_cert_mode"],

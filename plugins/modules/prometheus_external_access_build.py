@@ -63,8 +63,32 @@ options:
     - HTTPS
     - GRPC
     - GRPCS
+  flavour:
+    description:
+      - C(ingress) exposes the API with an ingress-nginx C(Ingress). C(envoy_gateway) with a Gateway API
+        C(HTTPRoute) on the Gateway O(gateway_name) (the same read-only path list), a C(BackendTLSPolicy) for an
+        HTTPS backend, a C(ReferenceGrant) when O(route_namespace) differs from O(namespace), and an Envoy Gateway
+        C(SecurityPolicy) for basic auth and the allowlist (C(clientCIDRs), everything else denied).
+      - C(envoy_gateway) is not for the C(deckhouse) platform. TLS ends at the Gateway listener and the backend client
+        certificate is the Gateway's (C(spec.tls.backend.clientCertificateRef)), both set by the Gateway's owner, so
+        O(tls_cert_file), O(tls_key_file), O(ingress_class) and a O(client_cert_mode) other than C(none) are refused.
+    type: str
+    default: ingress
+    choices: [ingress, envoy_gateway]
+  gateway_name:
+    description: The Gateway the HTTPRoute attaches to; required with O(flavour=envoy_gateway).
+    type: str
+  gateway_namespace:
+    description: Namespace of that Gateway; unset means the route's namespace. Its listener must allow routes from there.
+    type: str
+  gateway_section_name:
+    description: The Gateway listener (C(sectionName)) to attach to, such as the HTTPS one; unset means every listener.
+    type: str
+  route_namespace:
+    description: Namespace of the HTTPRoute and SecurityPolicy; unset means O(namespace).
+    type: str
   ingress_name:
-    description: Name of the Ingress.
+    description: Name of the Ingress, or of the HTTPRoute and its policies with O(flavour=envoy_gateway).
     type: str
     default: prometheus-external
   ingress_class:

@@ -20,9 +20,9 @@ import yaml
 
 from tests import control_plane as cp
 from tests.integration.conftest import control_plane_crds
-from tests.playbook import recap, run_playbook, site_roles
+from tests.playbook import example_clusters, recap, run_playbook, site_roles
 
-FLEET = ("deckhouse-prod", "kps-staging", "ocne-lab")
+FLEET = tuple(example_clusters())
 ROLES = site_roles()
 OWNED = "app.kubernetes.io/managed-by=k8s_monitoring.prometheus"
 # Every kind a role of the collection writes.

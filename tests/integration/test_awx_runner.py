@@ -12,7 +12,7 @@ import bcrypt
 import yaml
 
 from tests.integration.services import free_port, start_prometheus, start_pushgateway
-from tests.playbook import REPO, ansible_env
+from tests.playbook import REPO, ansible_env, example_clusters
 
 TOKEN = "awx-injected-token-6f1d2c9e8b7a"
 
@@ -70,9 +70,9 @@ def test_site_in_render_mode_through_ansible_runner(tmp_path):
     runner = run(root, "site.yml", inventory_dir=str(inventory))
     assert runner.status == "successful", runner.stdout.read()
     stats = [e for e in runner.events if e["event"] == "playbook_on_stats"]
-    assert stats and sorted(stats[0]["event_data"]["ok"]) == ["deckhouse-prod", "kps-staging", "ocne-lab"]
+    assert stats and sorted(stats[0]["event_data"]["ok"]) == example_clusters()
     assert not stats[0]["event_data"]["failures"]
-    assert sorted(p.name for p in out.iterdir()) == ["deckhouse-prod", "kps-staging", "ocne-lab"]
+    assert sorted(p.name for p in out.iterdir()) == example_clusters()
     assert TOKEN not in events_text(runner)
     assert all(TOKEN not in p.read_text() for p in out.rglob("*") if p.is_file())
 

@@ -6,10 +6,10 @@ import pathlib
 import pytest
 import yaml
 
-from tests.playbook import REPO, recap, run_playbook, site_roles
+from tests.playbook import REPO, example_clusters, recap, run_playbook, site_roles
 from tests.schema import require_crds_dir, validate_rendered_tree
 
-CLUSTERS = ["deckhouse-prod", "kps-staging", "ocne-lab"]
+CLUSTERS = example_clusters()
 ROLES = site_roles()
 
 

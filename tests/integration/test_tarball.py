@@ -26,7 +26,7 @@ import urllib.parse
 import pytest
 import yaml
 
-from tests.playbook import site_roles
+from tests.playbook import example_clusters, site_roles
 
 REPO = pathlib.Path(__file__).resolve().parent.parent.parent
 BIN = pathlib.Path(sys.executable).parent
@@ -145,7 +145,7 @@ def test_the_installed_tarball_renders_the_example_fleet_with_declared_dependenc
         return result
 
     site()
-    assert sorted(p.name for p in out.iterdir()) == ["deckhouse-prod", "kps-staging", "ocne-lab"]
+    assert sorted(p.name for p in out.iterdir()) == example_clusters()
     assert list(out.glob("*/prometheus_external_access/*.ingress.*.yaml"))
     site(*("{0}=absent".format(state) for state in ROLE_STATES))
     assert sorted(str(p.relative_to(out)) for p in out.rglob("*.yaml")) == []
