@@ -1,13 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, k8s_monitoring.prometheus contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Users and passwords to an ingress-nginx basic-auth Secret (htpasswd format).
+"""Users and passwords to a basic-auth Secret (htpasswd format) for ingress-nginx or Envoy Gateway.
 
 Hashing and parsing use passlib (the maintained ``libpass`` fork): ``HtpasswdFile``
-reads and writes the file, ``bcrypt`` (ident ``2y``), ``apr_md5_crypt`` and
-``sha512_crypt`` hash. An existing hash is kept byte for byte when its user's
-password still verifies and its scheme and cost are unchanged, so a re-run
-changes nothing and the ingress controller does not reload for nothing.
+reads and writes the file, ``bcrypt`` (ident ``2y``), ``apr_md5_crypt``,
+``sha512_crypt`` and ``ldap_sha1`` (``{SHA}``, Apache's ``htpasswd -s``) hash. An
+existing hash is kept byte for byte when its user's password still verifies and its
+scheme and cost are unchanged, so a re-run changes nothing and the ingress
+controller does not reload for nothing.
 
 Generated passwords (``generated: true``) are hashed with ``generated_scheme``
 (apr1 by default), user-chosen ones with ``scheme`` (bcrypt by default): nginx
@@ -28,12 +29,12 @@ from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.validati
 
 try:
     from passlib.apache import HtpasswdFile
-    from passlib.hash import apr_md5_crypt, bcrypt, sha512_crypt
+    from passlib.hash import apr_md5_crypt, bcrypt, ldap_sha1, sha512_crypt
     HAS_PASSLIB = True
 except ImportError:  # reported as a clear failure by build()
     HAS_PASSLIB = False
 
-SCHEMES = ("bcrypt", "apr1", "sha512")
+SCHEMES = ("bcrypt", "apr1", "sha512", "sha1")
 DEFAULT_SCHEME = "bcrypt"
 # Chosen from bench/htpasswd_bench.py: nginx verifies the hash on every request in
 # its worker, so the cost is paid per request (see the role README for the figures).
@@ -41,11 +42,23 @@ DEFAULT_SCHEME = "bcrypt"
 # the fastest of these schemes in nginx (its own code, about 7x bcrypt cost 5 and
 # 4x sha512-crypt at its lowest 1000 rounds).
 DEFAULT_GENERATED_SCHEME = "apr1"
-DEFAULT_COST = {"bcrypt": 5, "sha512": 5000, "apr1": None}
+DEFAULT_COST = {"bcrypt": 5, "sha512": 5000, "apr1": None, "sha1": None}
 COST_RANGE = {"bcrypt": (4, 31), "sha512": (1000, 999999999)}
 BCRYPT_MAX_BYTES = 72
 DEFAULT_MIN_PASSWORD_LENGTH = 16
-FORMATS = ("auth-file", "auth-map")
+# Envoy Gateway's SecurityPolicy basicAuth accepts only {SHA} hashes: one unsalted
+# SHA-1, so billions of guesses per second on a GPU and no salt against precomputed
+# tables. Only the password's own entropy protects it; 128 bits is out of reach of
+# any offline search. The role generates letters and digits (and maybe more), and
+# 22 of them carry at least 22 * log2(62) ~ 131 bits; 21 would be ~125.
+SHA1_MIN_GENERATED_LENGTH = 22
+SHA1_GIVEN_PASSWORD_REFUSED = (
+    "Envoy Gateway's basic auth accepts only unsalted SHA-1 ({SHA}) hashes, which resist offline guessing only "
+    "for random passwords of at least 128 bits, so this flavour takes only generated passwords; remove the "
+    "password to have one generated")
+# The key that holds the htpasswd lines, per format (auth-map has one key per user).
+FILE_KEYS = {"auth-file": "auth", "envoy-htpasswd": ".htpasswd"}
+FORMATS = ("auth-file", "auth-map", "envoy-htpasswd")
 
 
 def _handler(scheme, cost):
@@ -53,6 +66,8 @@ def _handler(scheme, cost):
         return bcrypt.using(ident="2y", rounds=cost)
     if scheme == "sha512":
         return sha512_crypt.using(rounds=cost)
+    if scheme == "sha1":
+        return ldap_sha1
     return apr_md5_crypt
 
 
@@ -64,6 +79,8 @@ def scheme_of(hash_value):
         return "sha512", sha512_crypt.parsehash(hash_value)["rounds"]
     if apr_md5_crypt.identify(hash_value):
         return "apr1", None
+    if ldap_sha1.identify(hash_value):
+        return "sha1", None
     return None, None
 
 
@@ -88,6 +105,31 @@ def _password_problem(password, scheme, min_password_length):
     return None
 
 
+def _refuse_password(where, user, problem):
+    """Raise for a password problem (what is wrong, advice); a stored password's place is named."""
+    if user.get("password_source"):
+        raise ValidationError(where, "the password stored in {0} {1}; delete it and run again to have a new one "
+                                     "generated".format(user["password_source"], problem[0]))
+    raise ValidationError(where, "password {0}".format(problem[0]) + ("; " + problem[1] if problem[1] else ""))
+
+
+def check_unsalted_sha1(user, where, scheme, generated_scheme):
+    """The rule of ``sha1`` (Envoy Gateway): only generated passwords, of at least 128 random bits.
+
+    ``sha1`` as either scheme means the Envoy flavour, whose file may hold nothing but
+    ``{SHA}`` hashes, so a user-chosen password is refused whichever scheme would hash it.
+    """
+    if "sha1" not in (scheme, generated_scheme):
+        return
+    if not user.get("generated"):
+        raise ValidationError(where, SHA1_GIVEN_PASSWORD_REFUSED)
+    password = user.get("password")
+    if isinstance(password, str) and 0 < len(password) < SHA1_MIN_GENERATED_LENGTH:
+        _refuse_password(where, user, (
+            "is shorter than {0} characters, the least that gives 128 random bits for an unsalted SHA-1 "
+            "({{SHA}}) hash".format(SHA1_MIN_GENERATED_LENGTH), "generate a longer one"))
+
+
 def validate_users(users, scheme, min_password_length, variable="users", generated_scheme=DEFAULT_GENERATED_SCHEME,
                    passwords_known=True):
     """Check every user; messages name the user, never the password.
@@ -110,22 +152,19 @@ def validate_users(users, scheme, min_password_length, variable="users", generat
         if username in seen:
             raise ValidationError(where, "duplicate username")
         seen.add(username)
+        check_unsalted_sha1(user, where, scheme, generated_scheme)
         if user.get("generated") and user.get("password") is None and not passwords_known:
             continue
         problem = _password_problem(user.get("password"), generated_scheme if user.get("generated") else scheme,
                                     min_password_length)
-        if problem is None:
-            continue
-        if user.get("password_source"):
-            raise ValidationError(where, "the password stored in {0} {1}; delete it and run again to have a new one "
-                                         "generated".format(user["password_source"], problem[0]))
-        raise ValidationError(where, "password {0}".format(problem[0]) + ("; " + problem[1] if problem[1] else ""))
+        if problem is not None:
+            _refuse_password(where, user, problem)
 
 
 def resolve_cost(scheme, cost, variable="cost", scheme_variable="scheme"):
     if scheme not in SCHEMES:
         raise ValidationError(scheme_variable, "expected one of {0}".format(", ".join(SCHEMES)), scheme)
-    if scheme == "apr1":
+    if DEFAULT_COST[scheme] is None:  # apr1 and sha1 have no cost
         return None
     if cost is None:
         return DEFAULT_COST[scheme]
@@ -156,15 +195,16 @@ def _decode(value):
 
 
 def content_from_secret(secret):
-    """htpasswd text from a Secret object (``auth`` key, or the ``auth-map`` form)."""
+    """htpasswd text from a Secret object (``auth`` or ``.htpasswd`` key, or the ``auth-map`` form)."""
     if not secret:
         return ""
     data = secret.get("data") or {}
     string_data = secret.get("stringData") or {}
-    if "auth" in string_data:
-        return string_data["auth"]
-    if "auth" in data:
-        return _decode(data["auth"])
+    for key in FILE_KEYS.values():
+        if key in string_data:
+            return string_data[key]
+        if key in data:
+            return _decode(data[key])
     entries = dict((k, _decode(v)) for k, v in data.items())
     entries.update(string_data)
     return "".join("{0}:{1}\n".format(k, v) for k, v in sorted(entries.items()) if ":" not in k and v)
@@ -191,7 +231,7 @@ def format_of_secret(secret):
     if not secret:
         return None
     keys = set((secret.get("data") or {}).keys()) | set((secret.get("stringData") or {}).keys())
-    return "auth-file" if "auth" in keys else "auth-map"
+    return next((name for name, key in FILE_KEYS.items() if key in keys), "auth-map")
 
 
 def hash_users(users, scheme, cost, current_content, generated_scheme=DEFAULT_GENERATED_SCHEME, generated_cost=None):
@@ -232,8 +272,8 @@ def secret_manifest(name, namespace, entries, secret_format, component):
     if secret_format == "auth-map":
         data = dict(entries)
     else:
-        data = {"auth": to_htpasswd(entries)}
-    return ownership.secret(name, namespace, data, component)
+        data = {FILE_KEYS[secret_format]: to_htpasswd(entries)}
+    return ownership.secret(name, namespace, data, component)  # type Opaque, what both proxies read
 
 
 ARGUMENT_SPEC = dict(
@@ -276,6 +316,10 @@ def build(params, check_mode=False):
     generated_scheme = params.get("generated_scheme") or DEFAULT_GENERATED_SCHEME
     generated_cost = resolve_cost(generated_scheme, params.get("generated_cost"), "generated_cost", "generated_scheme")
     secret_format = validation.one_of("format", params.get("format") or "auth-file", FORMATS)
+    if secret_format == "envoy-htpasswd" and generated_scheme != "sha1":
+        # Envoy answers 401 to any other hash; say so now rather than after the apply.
+        raise ValidationError("generated_scheme", "expected sha1 with format envoy-htpasswd (Envoy Gateway accepts "
+                                                  "only {SHA} hashes)", generated_scheme)
     min_length = params.get("min_password_length")
     if min_length is None:
         min_length = DEFAULT_MIN_PASSWORD_LENGTH

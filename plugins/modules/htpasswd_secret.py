@@ -10,12 +10,13 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: htpasswd_secret
-short_description: Hash users and passwords into an ingress-nginx basic-auth Secret
+short_description: Hash users and passwords into an ingress-nginx or Envoy Gateway basic-auth Secret
 version_added: 0.1.0
 description:
   - Builds the Secret that ingress-nginx's C(auth-secret) annotation points at, in the
     htpasswd file format under key C(auth) (C(auth-secret-type) C(auth-file)), or one key
-    per user (C(auth-map)).
+    per user (C(auth-map)); or the Secret an Envoy Gateway C(SecurityPolicy)'s
+    C(basicAuth.users) names, htpasswd lines under key C(.htpasswd) (O(format=envoy-htpasswd)).
   - Given the current content (O(current_secret), O(current_secret_file) or
     O(current_content)), a user whose password still verifies and whose scheme and cost
     are unchanged keeps its exact hash, so a re-run reports no change.
@@ -28,6 +29,10 @@ description:
     O(generated_scheme) (C(apr1) by default); with about 190 bits of entropy they need no slow
     hash against offline guessing. User-chosen passwords keep O(scheme) (C(bcrypt) by default).
     See the role README of C(prometheus_external_access) for measured figures per scheme and cost.
+  - Envoy Gateway accepts only unsalted SHA-1 (C({SHA}), O(scheme=sha1)) hashes, which resist offline
+    guessing only for random passwords of at least 128 bits. With C(sha1) as O(scheme) or
+    O(generated_scheme), a user that is not C(generated) is refused, and so is a generated password
+    shorter than 22 characters (22 random letters and digits are about 131 bits).
   - A generated password's hash in another scheme (the C(bcrypt) hash release 0.1.0 wrote) is
     rehashed once to O(generated_scheme), reported in RV(changed_users); then it is kept.
 author:
@@ -75,31 +80,39 @@ options:
   scheme:
     description:
       - Hash scheme. C(bcrypt) is written with the C($2y$) prefix (Apache and nginx compatible),
-        C(apr1) is Apache MD5 (what the Deckhouse example uses), C(sha512) is SHA-512 crypt (C($6$)).
+        C(apr1) is Apache MD5 (what the Deckhouse example uses), C(sha512) is SHA-512 crypt (C($6$)),
+        C(sha1) is unsalted SHA-1 (C({SHA}) and the base64 digest, Apache's C(htpasswd -s)), the only
+        scheme Envoy Gateway accepts.
+      - C(sha1) takes generated passwords only (see the description).
     type: str
     default: bcrypt
-    choices: [bcrypt, apr1, sha512]
+    choices: [bcrypt, apr1, sha512, sha1]
   cost:
     description:
       - bcrypt cost (4-31, default 5) or sha512-crypt rounds (1000 and up, default 5000);
-        ignored for C(apr1).
+        ignored for C(apr1) and C(sha1).
     type: int
   generated_scheme:
     description:
       - Hash scheme of the C(generated) users' passwords, with the same choices as O(scheme).
       - C(apr1) (the default) is the fastest of these schemes in nginx (its own code); C(sha512)
         at its lowest 1000 rounds is about four times slower, C(bcrypt) cost 5 about seven times.
+      - Must be C(sha1) with O(format=envoy-htpasswd).
     type: str
     default: apr1
-    choices: [bcrypt, apr1, sha512]
+    choices: [bcrypt, apr1, sha512, sha1]
   generated_cost:
     description: Like O(cost), for O(generated_scheme).
     type: int
   format:
-    description: C(auth-file) writes one C(auth) key in htpasswd format; C(auth-map) one key per user.
+    description:
+      - C(auth-file) writes one C(auth) key in htpasswd format; C(auth-map) one key per user (both for ingress-nginx).
+      - C(envoy-htpasswd) writes one C(.htpasswd) key in htpasswd format, for Envoy Gateway's C(basicAuth);
+        it needs O(generated_scheme=sha1).
+      - The Secret's type is C(Opaque) in every format.
     type: str
     default: auth-file
-    choices: [auth-file, auth-map]
+    choices: [auth-file, auth-map, envoy-htpasswd]
   min_password_length:
     description: Passwords shorter than this are rejected, naming the user.
     type: int
@@ -152,6 +165,20 @@ EXAMPLES = r"""
     cost: 5
     current_secret: "{{ live_secret.resources | first | default(omit) }}"
   register: auth_secret
+
+- name: Build the basic-auth Secret for an Envoy Gateway SecurityPolicy (generated passwords only)
+  k8s_monitoring.prometheus.htpasswd_secret:
+    name: basic-auth
+    namespace: monitoring
+    users:
+      - username: federate
+        password: "{{ lookup('ansible.builtin.password', 'credentials/federate', length=32) }}"
+        generated: true
+        password_source: credentials/federate
+    scheme: sha1
+    generated_scheme: sha1
+    format: envoy-htpasswd
+  register: envoy_auth_secret
 """
 
 RETURN = r"""
@@ -179,7 +206,7 @@ scheme:
   returned: success
   type: str
 cost:
-  description: The bcrypt cost or sha512 rounds used (null for apr1).
+  description: The bcrypt cost or sha512 rounds used (null for apr1 and sha1).
   returned: success
   type: int
 generated_scheme:
@@ -187,7 +214,7 @@ generated_scheme:
   returned: success
   type: str
 generated_cost:
-  description: The cost used for the C(generated) users (null for apr1).
+  description: The cost used for the C(generated) users (null for apr1 and sha1).
   returned: success
   type: int
 """
