@@ -22,7 +22,7 @@ __metaclass__ = type
 import copy
 import ipaddress
 
-from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import pushgateway, validation
+from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import platforms, pushgateway, validation
 from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.ownership import owned
 from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.validation import (
     ValidationError,
@@ -44,29 +44,73 @@ WORKLOAD_PORTS = {
     "kube_state_metrics": ("metrics", "telemetry"),
     "pushgateway": ("web",),
     "operator": ("https",),
+    "fluent_bit": ("metrics",),
+    "ingress_controller": ("metrics", "http", "https", "webhook"),
 }
 
-# component -> (protected workload, [(port key, protocol)], sources, policy name)
+# component -> (protected workload, rules, policy name); a rule is (sources, [(port key, protocol)]).
 # sources: workload names, or "ui" (network_policies_ui_sources), "pushers",
-# "api_server" (network_policies_api_server_cidrs).
+# "api_server" (network_policies_api_server_cidrs), "anyone" (no `from`: every pod and address).
+# A rule whose ports are all unset is left out.
 COMPONENTS = {
-    "node_exporter": ("node_exporter", [("metrics", "TCP")], ["prometheus"], "allow-prometheus-to-node-exporter"),
-    "kube_state_metrics": ("kube_state_metrics", [("metrics", "TCP")], ["prometheus"],
+    "node_exporter": ("node_exporter", [(["prometheus"], [("metrics", "TCP")])], "allow-prometheus-to-node-exporter"),
+    "kube_state_metrics": ("kube_state_metrics", [(["prometheus"], [("metrics", "TCP")])],
                            "allow-prometheus-to-kube-state-metrics"),
-    "pushgateway": ("pushgateway", [("web", "TCP")], ["prometheus"], "allow-prometheus-to-pushgateway"),
-    "pushers": ("pushgateway", [("web", "TCP")], ["pushers"], "allow-pushers-to-pushgateway"),
-    "alertmanager": ("alertmanager", [("web", "TCP")], ["prometheus"], "allow-prometheus-to-alertmanager"),
-    "operator": ("operator", [("https", "TCP")], ["prometheus", "api_server"], "allow-prometheus-to-operator"),
-    "prometheus_self": ("prometheus", [("web", "TCP"), ("reloader", "TCP")], ["prometheus"],
+    "pushgateway": ("pushgateway", [(["prometheus"], [("web", "TCP")])], "allow-prometheus-to-pushgateway"),
+    "pushers": ("pushgateway", [(["pushers"], [("web", "TCP")])], "allow-pushers-to-pushgateway"),
+    "alertmanager": ("alertmanager", [(["prometheus"], [("web", "TCP")])], "allow-prometheus-to-alertmanager"),
+    "operator": ("operator", [(["prometheus", "api_server"], [("https", "TCP")])], "allow-prometheus-to-operator"),
+    "prometheus_self": ("prometheus", [(["prometheus"], [("web", "TCP"), ("reloader", "TCP")])],
                         "allow-prometheus-self-monitoring"),
-    "grafana_datasource": ("prometheus", [("web", "TCP")], ["grafana"], "allow-grafana-to-prometheus"),
-    "prometheus_ui": ("prometheus", [("web", "TCP")], ["ui"], "allow-ui-to-prometheus"),
-    "grafana_ui": ("grafana", [("web", "TCP")], ["ui"], "allow-ui-to-grafana"),
-    "alertmanager_ui": ("alertmanager", [("web", "TCP")], ["ui"], "allow-ui-to-alertmanager"),
-    "alertmanager_cluster": ("alertmanager", [("cluster", "TCP"), ("cluster", "UDP")], ["alertmanager"],
+    "grafana_datasource": ("prometheus", [(["grafana"], [("web", "TCP")])], "allow-grafana-to-prometheus"),
+    "prometheus_ui": ("prometheus", [(["ui"], [("web", "TCP")])], "allow-ui-to-prometheus"),
+    "grafana_ui": ("grafana", [(["ui"], [("web", "TCP")])], "allow-ui-to-grafana"),
+    "alertmanager_ui": ("alertmanager", [(["ui"], [("web", "TCP")])], "allow-ui-to-alertmanager"),
+    "alertmanager_cluster": ("alertmanager", [(["alertmanager"], [("cluster", "TCP"), ("cluster", "UDP")])],
                              "allow-alertmanager-cluster"),
-    "default_deny": (None, [], [], "default-deny-ingress"),
+    # Fluent Bit tailing files receives no traffic, so isolating it takes nothing away; inputs that listen
+    # (forward, http) are the user's to open with a policy of their own.
+    "fluent_bit": ("fluent_bit", [(["prometheus"], [("metrics", "TCP")])], "allow-prometheus-to-fluent-bit"),
+    # Selecting the controller isolates it, so the policy must keep its own traffic flowing:
+    # clients on the serving ports and the API server on the admission webhook port.
+    "ingress_controller_metrics": ("ingress_controller", [(["prometheus"], [("metrics", "TCP")]),
+                                                          (["anyone"], [("http", "TCP"), ("https", "TCP")]),
+                                                          (["api_server"], [("webhook", "TCP")])],
+                                   "allow-prometheus-to-ingress-controller"),
+    "default_deny": (None, [], "default-deny-ingress"),
 }
+
+# Said on the policy itself (NOTE_ANNOTATION), where a reader of the cluster finds it.
+_HOST_NETWORK = "NetworkPolicies do not apply to pods with hostNetwork: true"
+NOTES = {
+    "node_exporter": _HOST_NETWORK + "; node-exporter usually runs so. Firewall the port on the nodes.",
+    "fluent_bit": _HOST_NETWORK + ". Admits Prometheus on the metrics port only: Fluent Bit inputs that listen "
+                                  "(forward, http) need a policy of their own.",
+    "ingress_controller_metrics": _HOST_NETWORK + " (a common ingress-nginx setup). Admits Prometheus on the "
+                                                  "metrics port, everyone on the serving ports and the API server "
+                                                  "on the admission webhook port.",
+}
+
+# Workloads this collection scrapes but does not run: where they run per preset comes from
+# platforms.py, shared with the monitors_and_alerts role. The policies open port numbers,
+# which match however the pod names its port.
+PLATFORM_WORKLOADS = {
+    "fluent_bit": (platforms.FLUENT_BIT, {"metrics": platforms.FLUENT_BIT_PORT}),
+    # The ingress-nginx chart's container ports: http 80, https 443, admission webhook 8443.
+    "ingress_controller": (platforms.INGRESS_NGINX, {"metrics": platforms.INGRESS_NGINX_METRICS_PORT,
+                                                     "http": 80, "https": 443, "webhook": 8443}),
+}
+
+
+def _platform_workloads(preset_name):
+    """The preset's PLATFORM_WORKLOADS (None where the platform has no such workload)."""
+    found = {}
+    for name, (facts, ports) in PLATFORM_WORKLOADS.items():
+        fact = facts[preset_name]
+        found[name] = fact and {"namespace": fact["namespace"], "pod_labels": dict(fact["pod_labels"]),
+                                "ports": dict(ports)}
+    return found
+
 
 _KPS_WORKLOADS = {
     "prometheus": {"pod_labels": {"app.kubernetes.io/name": "prometheus"},
@@ -83,13 +127,14 @@ _KPS_WORKLOADS = {
     "operator": {"pod_labels": {"app": "kube-prometheus-stack-operator"}, "ports": {"https": 10250}},
 }
 
+_KPS_INGRESS = platforms.INGRESS_NGINX["kube-prometheus-stack"]
+
 PRESETS = {
     "kube-prometheus-stack": {
         "namespace": "monitoring",
-        "workloads": _KPS_WORKLOADS,
-        "ui_sources": [{"namespace": "ingress-nginx",
-                        "pod_labels": {"app.kubernetes.io/name": "ingress-nginx",
-                                       "app.kubernetes.io/component": "controller"}}],
+        "workloads": dict(_KPS_WORKLOADS, **_platform_workloads("kube-prometheus-stack")),
+        # The ingress-nginx controller pods, the same ones the ingress_controller workload names.
+        "ui_sources": [{"namespace": _KPS_INGRESS["namespace"], "pod_labels": dict(_KPS_INGRESS["pod_labels"])}],
         "components": ["node_exporter", "kube_state_metrics", "alertmanager", "operator", "prometheus_self",
                        "grafana_datasource", "prometheus_ui", "grafana_ui", "alertmanager_ui",
                        "alertmanager_cluster"],
@@ -101,7 +146,8 @@ PRESETS = {
     "verrazzano": {
         "namespace": "verrazzano-monitoring",
         "workloads": dict(copy.deepcopy(_KPS_WORKLOADS), grafana={
-            "namespace": "verrazzano-system", "pod_labels": {"app": "system-grafana"}, "ports": {"web": 3000}}),
+            "namespace": "verrazzano-system", "pod_labels": {"app": "system-grafana"}, "ports": {"web": 3000}},
+            **_platform_workloads("verrazzano")),
         "ui_sources": [{"namespace": "verrazzano-system", "pod_labels": {"app": "verrazzano-authproxy"}}],
         "components": ["node_exporter", "kube_state_metrics", "operator", "prometheus_self", "grafana_datasource",
                        "prometheus_ui"],
@@ -111,7 +157,7 @@ PRESETS = {
     # are the proxy's container ports, not the upstream's loopback ports.
     "deckhouse": {
         "namespace": "d8-monitoring",
-        "workloads": {
+        "workloads": dict({
             "prometheus": {"pod_labels": {"app.kubernetes.io/name": "prometheus", "prometheus": "main"},
                            "ports": {"web": 9090, "reloader": None}},
             "alertmanager": {"pod_labels": {"app.kubernetes.io/name": "alertmanager"},
@@ -125,7 +171,10 @@ PRESETS = {
             "pushgateway": {"namespace": "kube-prometheus-pushgateway", "pod_labels": {}, "ports": {"web": 9091}},
             "operator": {"namespace": "d8-operator-prometheus", "pod_labels": {"app": "prometheus-operator"},
                          "ports": {"https": 8443}},
-        },
+        }, **_platform_workloads("deckhouse")),
+        # Why the platform has no such workload: the build refuses its component with this.
+        "absent": {"fluent_bit": "Deckhouse ships logs with Vector (log-shipper), not Fluent Bit",
+                   "ingress_controller": "Deckhouse scrapes its own ingress controllers (d8-ingress-nginx)"},
         "ui_sources": [{"namespace": "d8-ingress-nginx", "pod_labels": {"app": "controller"}}],
         "components": ["node_exporter", "kube_state_metrics", "operator", "prometheus_self", "grafana_datasource",
                        "prometheus_ui", "grafana_ui"],
@@ -196,6 +245,16 @@ def _resolve_workloads(params, preset, namespace, bases=None):
             if key not in ("namespace", "pod_labels", "ports"):
                 raise ValidationError("{0}.{1}".format(where, key),
                                       "unknown setting; expected namespace, pod_labels or ports")
+        if base is None:  # the platform has none (Deckhouse's Fluent Bit): only the user can say where theirs runs
+            if not override:
+                workloads[name] = None
+                continue
+            for key in ("namespace", "pod_labels"):
+                if override.get(key) is None:
+                    raise ValidationError("{0}.{1}".format(where, key), "{0}; to protect one of your own, give "
+                                          "its namespace and pod_labels".format(
+                                              preset.get("absent", {}).get(name, "the preset has no " + name)))
+            base = {"ports": dict(PLATFORM_WORKLOADS[name][1])}
         ns = override.get("namespace") or base.get("namespace") or namespace
         validation.dns1123_label(where + ".namespace", ns)
         pod_labels = base["pod_labels"] if override.get("pod_labels") is None else override["pod_labels"]
@@ -396,35 +455,51 @@ def build(params, check_mode=False):
                             workloads["operator"]["ports"]["https"]))
 
     sources = {"ui": ui_peers, "pushers": pusher_peers, "api_server": api_server_peers}
+    source_variables = {"ui": "ui_sources", "pushers": "pushers", "api_server": "api_server_cidrs"}
     manifests = []
     for component in COMPONENTS:
         if not enabled[component]:
             continue
-        target_name, port_keys, source_names, policy_name = COMPONENTS[component]
+        target_name, rule_specs, policy_name = COMPONENTS[component]
         name = validation.dns1123_subdomain(VAR + "name_prefix", prefix + policy_name)
         if target_name is None:  # default deny: selects every pod, admits nothing
             manifests.append(_policy(name, namespace, {}, []))
             continue
         target = workloads[target_name]
-        ports = []
-        for key, protocol in port_keys:
-            value = target["ports"].get(key)
-            if value is not None:
-                ports.append({"protocol": protocol, "port": value})
-        if component == "kube_state_metrics" and telemetry:
-            ports.append({"protocol": "TCP", "port": target["ports"]["telemetry"]})
-        if not ports:
+        if target is None:
+            raise ValidationError(VAR + "components." + component, "{0}; describe your own in {1}workloads.{2} "
+                                  "(namespace, pod_labels), or leave the component off".format(
+                                      preset.get("absent", {}).get(target_name, "the {0} preset has no {1}".format(
+                                          preset_name, target_name)), VAR, target_name))
+        rules = []
+        for source_names, port_keys in rule_specs:
+            ports = [{"protocol": protocol, "port": target["ports"][key]}
+                     for key, protocol in port_keys if target["ports"].get(key) is not None]
+            if component == "kube_state_metrics" and telemetry:
+                ports.append({"protocol": "TCP", "port": target["ports"]["telemetry"]})
+            if not ports:
+                continue
+            if source_names == ["anyone"]:  # no `from`: every pod and every address
+                rules.append({"ports": ports})
+                continue
+            peers = []
+            for source in source_names:
+                peers.extend(sources[source] if source in sources else [workload_peer(workloads[source])])
+            if not peers:
+                # An empty `from` would admit everyone, and leaving the rule out closes the port of pods the
+                # policy isolates: for the ingress controller's admission webhook, every Ingress change fails.
+                raise ValidationError(VAR + source_variables[source_names[0]], "component {0} isolates the {1} pods "
+                                      "and opens port {2} to these sources only; with none it is closed (the API "
+                                      "server could not call the admission webhook, and every Ingress change would "
+                                      "be refused). List them, or set {3}workloads.{1}.ports.{4}: null if nothing "
+                                      "listens there".format(component, target_name, ports[0]["port"], VAR,
+                                                             port_keys[0][0]))
+            rules.append({"from": peers, "ports": ports})
+        if not rules:
             raise ValidationError("{0}workloads.{1}.ports".format(VAR, target_name),
                                   "component {0} needs a port; none is set".format(component))
-        peers = []
-        for source in source_names:
-            peers.extend(sources[source] if source in sources else [workload_peer(workloads[source])])
-        annotations = None
-        if component == "node_exporter":
-            annotations = {NOTE_ANNOTATION: "NetworkPolicies do not apply to pods with hostNetwork: true; "
-                                            "node-exporter usually runs so. Firewall the port on the nodes."}
-        manifests.append(_policy(name, target["namespace"], target["pod_labels"],
-                                 [{"from": peers, "ports": ports}], annotations))
+        annotations = {NOTE_ANNOTATION: NOTES[component]} if component in NOTES else None
+        manifests.append(_policy(name, target["namespace"], target["pod_labels"], rules, annotations))
 
     result = {
         "changed": False,

@@ -23,6 +23,12 @@ description:
     web UIs; C(alertmanager_cluster) opens the gossip port (TCP and UDP) between Alertmanager replicas;
     C(pushers) lets O(pushers) push to the Pushgateway; C(default_deny) closes every other ingress in
     O(namespace).
+  - Two opt-in components (off in every preset) protect workloads this collection scrapes but does not run.
+    C(fluent_bit) lets Prometheus reach Fluent Bit's HTTP server (2020) and nothing else in.
+    C(ingress_controller_metrics) lets Prometheus reach the ingress-nginx controller's metrics port (10254) and,
+    because the policy isolates the controller, everyone its serving ports (80, 443) and O(api_server_cidrs) its
+    admission webhook port (8443). Where they run comes from the preset; C(deckhouse) has neither, so both are
+    refused there unless O(workloads) describes them.
   - A O(preset) knows each distribution's pod labels, namespaces and B(container) ports;
     NetworkPolicies match pod ports after Service translation, so a Service port lets nothing in.
     O(workloads) overrides any of them.
@@ -65,7 +71,7 @@ options:
         named keep the preset's setting.
       - Components are C(node_exporter), C(kube_state_metrics), C(pushgateway), C(pushers), C(alertmanager),
         C(operator), C(prometheus_self), C(grafana_datasource), C(prometheus_ui), C(grafana_ui),
-        C(alertmanager_ui), C(alertmanager_cluster), C(default_deny).
+        C(alertmanager_ui), C(alertmanager_cluster), C(fluent_bit), C(ingress_controller_metrics), C(default_deny).
     type: dict
     default: {}
   workloads:
@@ -73,7 +79,11 @@ options:
       - Override the preset per workload, a mapping of workload name to C({namespace, pod_labels, ports}).
       - Workloads and their ports are C(prometheus) (C(web), C(reloader)), C(alertmanager) (C(web), C(cluster)),
         C(grafana) (C(web)), C(node_exporter) (C(metrics)), C(kube_state_metrics) (C(metrics), C(telemetry)),
-        C(pushgateway) (C(web)), C(operator) (C(https)). A port is a number or a container port name.
+        C(pushgateway) (C(web)), C(operator) (C(https)), C(fluent_bit) (C(metrics)), C(ingress_controller)
+        (C(metrics), C(http), C(https), C(webhook)). A port is a number or a container port name; C(null) leaves
+        it out.
+      - A workload the preset does not have (Fluent Bit and the ingress controller on C(deckhouse)) needs
+        C(namespace) and C(pod_labels).
       - Empty C(pod_labels) select every pod of the workload's namespace.
     type: dict
     default: {}
@@ -91,7 +101,10 @@ options:
     elements: dict
     default: []
   api_server_cidrs:
-    description: Addresses the API server calls the operator's admission webhook from (the control-plane nodes).
+    description:
+      - Addresses the API server calls admission webhooks from (the control-plane nodes).
+      - C(operator) admits them on the operator's port (a warning when empty); C(ingress_controller_metrics)
+        on the controller's webhook port, and fails when they are empty while that port is set.
     type: list
     elements: str
     default: []
@@ -132,6 +145,14 @@ EXAMPLES = r"""
     components:
       default_deny: true
     api_server_cidrs: [10.0.0.0/24]
+  register: network_policies_build
+
+- name: Let Prometheus scrape Fluent Bit and the ingress-nginx controller (kube-prometheus-stack)
+  k8s_monitoring.prometheus.network_policies_build:
+    components:
+      fluent_bit: true
+      ingress_controller_metrics: true
+    api_server_cidrs: [10.0.0.0/24]   # the controller's admission webhook stays reachable
   register: network_policies_build
 
 - name: Deckhouse, with batch jobs pushing to the Pushgateway

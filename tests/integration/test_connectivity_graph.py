@@ -177,6 +177,42 @@ def test_the_roles_agree_in_each_rendered_cluster(picture, example_fleet):
         assert allows(connections, src, dst, port) is allowed, (cluster, src, dst, port)
 
 
+# Workloads the collection scrapes but does not run, where the example cluster switches their
+# components on (Deckhouse has neither): Fluent Bit, and the ingress-nginx controller.
+FLUENT_BIT = {"kps-staging": "logging/fluent-bit", "ocne-lab": "verrazzano-system/fluent-bit"}
+INGRESS_CONTROLLER = {"kps-staging": "ingress-nginx/ingress-nginx-controller",
+                      "ocne-lab": "verrazzano-ingress-nginx/ingress-controller-ingress-nginx-controller"}
+
+
+def test_only_prometheus_reaches_fluent_bit_and_the_ingress_controller_metrics(picture):
+    """Prometheus scrapes Fluent Bit (2020) and the ingress controller (10254); no other pod or address does."""
+    cluster, connections = picture.cluster, picture.connections
+    if cluster not in FLUENT_BIT:
+        return
+    sources = {graph.node_id(graph.workload(src)) for src, dummy in connections}
+    assert FLUENT_BIT[cluster] in sources and INGRESS_CONTROLLER[cluster] in sources, "the world lacks the pods"
+    for target, port in ((FLUENT_BIT[cluster], 2020), (INGRESS_CONTROLLER[cluster], 10254)):
+        assert allows(connections, PROMETHEUS[cluster], target, port), (cluster, target, port)
+        others = sorted(src for src in sources - {PROMETHEUS[cluster]} if allows(connections, src, target, port))
+        assert others == [], (cluster, target, port)
+
+
+def test_the_ingress_controller_still_serves_everyone(picture):
+    """Isolating the controller for its metrics must not cut it off: 80/443 from every pod and address,
+    the admission webhook (8443) from the API server's CIDR only."""
+    cluster, connections = picture.cluster, picture.connections
+    if cluster not in INGRESS_CONTROLLER:
+        return
+    controller = INGRESS_CONTROLLER[cluster]
+    sources = {graph.node_id(graph.workload(src)) for src, dummy in connections} - {controller}
+    assert any(not graph.ENDPOINT.match(src) for src in sources), "no address outside the pod network"
+    for src in sorted(sources):
+        for port in (80, 443):
+            assert allows(connections, src, controller, port), (cluster, src, port)
+    api_server = {"kps-staging": "10.20.0.0/28", "ocne-lab": "172.16.1.0/29"}[cluster]
+    assert sorted(src for src in sources if allows(connections, src, controller, 8443)) == [api_server], cluster
+
+
 def test_no_rendered_policy_selects_nothing(picture):
     """A selector that matches no pod protects nothing and passes every "denied" check silently."""
     assert [w for w in picture.warnings if "selects no pods" in w] == [], picture.cluster

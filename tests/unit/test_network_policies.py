@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import network_policies as np
+from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import platforms
 from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.ownership import is_owned_by
 from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.validation import ValidationError
 from ansible_collections.k8s_monitoring.prometheus.plugins.modules import network_policies_build
@@ -36,9 +37,15 @@ def ports(policy):
 
 # ---------------------------------------------------------------- every policy, every preset
 
+# What a preset without Fluent Bit or an ingress controller (Deckhouse) needs to be told.
+OWN_WORKLOADS = {"fluent_bit": {"namespace": "logging", "pod_labels": {"app": "fluent-bit"}},
+                 "ingress_controller": {"namespace": "ingress", "pod_labels": {"app": "ingress-nginx"}}}
+
+
 @pytest.mark.parametrize("preset", sorted(np.PRESETS))
 def test_every_component_of_every_preset_is_a_valid_owned_networkpolicy(preset):
-    result = build(preset=preset, components=ALL_ON, pushers=PUSHERS, kube_state_metrics_telemetry=False)
+    result = build(preset=preset, components=ALL_ON, pushers=PUSHERS, kube_state_metrics_telemetry=False,
+                   api_server_cidrs=["10.0.0.0/24"], workloads=OWN_WORKLOADS if preset == "deckhouse" else {})
     assert len(result["manifests"]) == len(np.COMPONENTS)
     for manifest in result["manifests"]:
         validate_manifest(manifest)  # kubernetes-validate --strict
@@ -85,6 +92,106 @@ def test_kube_prometheus_stack_defaults():
     cluster = policies["allow-alertmanager-cluster"]
     assert ports(cluster) == [(9094, "TCP"), (9094, "UDP")]
     assert peers(cluster)[0]["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "alertmanager"}}
+
+
+# ---------------------------------------------------------------- Fluent Bit and the ingress controller
+
+PROMETHEUS_PEER = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
+                   "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}}}
+OPT_IN = {"fluent_bit": True, "ingress_controller_metrics": True}
+
+
+@pytest.mark.parametrize("preset", sorted(np.PRESETS))
+def test_fluent_bit_and_ingress_controller_are_opt_in_everywhere(preset):
+    result = build(preset=preset, pushers=PUSHERS, components={"pushers": True})
+    assert not [m for m in result["manifests"] if "fluent-bit" in m["metadata"]["name"]
+                or "ingress-controller" in m["metadata"]["name"]]
+
+
+@pytest.mark.parametrize("preset", ["kube-prometheus-stack", "verrazzano"])
+def test_fluent_bit_admits_prometheus_on_the_metrics_port_only(preset):
+    policy = by_name(build(preset=preset, components=OPT_IN, api_server_cidrs=["10.0.0.0/24"]))[
+        "allow-prometheus-to-fluent-bit"]
+    where = platforms.FLUENT_BIT[preset]
+    assert policy["metadata"]["namespace"] == where["namespace"]
+    assert policy["spec"]["podSelector"] == {"matchLabels": where["pod_labels"]}
+    assert len(policy["spec"]["ingress"]) == 1  # no input port: Fluent Bit tailing files receives nothing
+    assert ports(policy) == [(platforms.FLUENT_BIT_PORT, "TCP")]
+    assert [p["podSelector"] for p in peers(policy)] == [{"matchLabels": np.PRESETS[preset]["workloads"][
+        "prometheus"]["pod_labels"]}]
+    note = policy["metadata"]["annotations"][np.NOTE_ANNOTATION]
+    assert "hostNetwork: true" in note and "forward" in note
+
+
+@pytest.mark.parametrize("preset", ["kube-prometheus-stack", "verrazzano"])
+def test_the_ingress_controller_keeps_its_own_traffic(preset):
+    policy = by_name(build(preset=preset, components=OPT_IN, api_server_cidrs=["10.0.0.0/24"]))[
+        "allow-prometheus-to-ingress-controller"]
+    where = platforms.INGRESS_NGINX[preset]
+    assert policy["metadata"]["namespace"] == where["namespace"]
+    assert policy["spec"]["podSelector"] == {"matchLabels": where["pod_labels"]}
+    metrics, serving, webhook = policy["spec"]["ingress"]
+    # Prometheus only on the metrics port ...
+    assert [p["podSelector"] for p in metrics["from"]] == [{"matchLabels": np.PRESETS[preset]["workloads"][
+        "prometheus"]["pod_labels"]}]
+    assert metrics["ports"] == [{"protocol": "TCP", "port": platforms.INGRESS_NGINX_METRICS_PORT}]
+    # ... everyone on the serving ports (no `from`) ...
+    assert serving == {"ports": [{"protocol": "TCP", "port": 80}, {"protocol": "TCP", "port": 443}]}
+    # ... and the API server on the admission webhook.
+    assert webhook == {"from": [{"ipBlock": {"cidr": "10.0.0.0/24"}}], "ports": [{"protocol": "TCP", "port": 8443}]}
+    assert "hostNetwork: true" in policy["metadata"]["annotations"][np.NOTE_ANNOTATION]
+    validate_manifest(policy)
+
+
+def test_kube_prometheus_stack_ui_sources_are_the_platforms_ingress_controller():
+    ingress = platforms.INGRESS_NGINX["kube-prometheus-stack"]
+    assert np.PRESETS["kube-prometheus-stack"]["ui_sources"] == [
+        {"namespace": ingress["namespace"], "pod_labels": ingress["pod_labels"]}]
+
+
+def test_ingress_controller_ports_are_configurable():
+    policy = by_name(build(components={"ingress_controller_metrics": True}, workloads={"ingress_controller": {
+        "ports": {"metrics": "metrics", "http": 8080, "https": 8443, "webhook": None}}}))[
+        "allow-prometheus-to-ingress-controller"]
+    assert [rule["ports"] for rule in policy["spec"]["ingress"]] == [
+        [{"protocol": "TCP", "port": "metrics"}], [{"protocol": "TCP", "port": 8080}, {"protocol": "TCP", "port": 8443}]]
+
+
+def test_the_webhook_port_needs_the_api_server_cidrs():
+    with pytest.raises(ValidationError) as err:
+        build(components={"ingress_controller_metrics": True})
+    assert err.value.variable == "network_policies_api_server_cidrs"
+    assert "8443" in str(err.value) and "ports.webhook: null" in str(err.value)
+    # Never an allow-all: an empty `from` on the webhook port would admit everyone.
+    result = build(components={"ingress_controller_metrics": True, "operator": False},
+                   workloads={"ingress_controller": {"ports": {"webhook": None}}})
+    assert all(rule.get("from") != [] for m in result["manifests"] for rule in m["spec"].get("ingress", []))
+
+
+@pytest.mark.parametrize("component,workload,reason", [
+    ("fluent_bit", "fluent_bit", "Vector"),
+    ("ingress_controller_metrics", "ingress_controller", "scrapes its own ingress controllers"),
+])
+def test_deckhouse_refuses_what_it_does_not_run(component, workload, reason):
+    assert platforms.FLUENT_BIT["deckhouse"] is None and platforms.INGRESS_NGINX["deckhouse"] is None
+    with pytest.raises(ValidationError) as err:
+        build(preset="deckhouse", components={component: True}, api_server_cidrs=["10.0.0.0/24"])
+    assert err.value.variable == "network_policies_components." + component
+    assert reason in str(err.value) and "network_policies_workloads." + workload in str(err.value)
+    # Half a description is not enough: the namespace and the labels of the user's own pods.
+    with pytest.raises(ValidationError) as err:
+        build(preset="deckhouse", components={component: True}, api_server_cidrs=["10.0.0.0/24"],
+              workloads={workload: {"namespace": "logging"}})
+    assert err.value.variable == "network_policies_workloads.{0}.pod_labels".format(workload)
+    # Described, it works, with the platform's port numbers.
+    result = build(preset="deckhouse", components={component: True}, api_server_cidrs=["10.0.0.0/24"],
+                   workloads={workload: OWN_WORKLOADS[workload]})
+    policy = result["manifests"][-1]
+    assert policy["metadata"]["namespace"] == OWN_WORKLOADS[workload]["namespace"]
+    assert policy["spec"]["ingress"][0]["ports"][0]["port"] in (platforms.FLUENT_BIT_PORT,
+                                                                platforms.INGRESS_NGINX_METRICS_PORT)
+    assert peers(policy)[0]["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "prometheus",
+                                                               "prometheus": "main"}}
 
 
 def test_default_deny_selects_every_pod_and_admits_nothing():
@@ -238,6 +345,14 @@ def test_build_does_not_share_state_between_calls():
     (dict(preset="deckhouse", kube_state_metrics_telemetry=True), "network_policies_kube_state_metrics_telemetry"),
     (dict(preset="deckhouse", workloads={"prometheus": {"ports": {"web": None, "reloader": None}}}),
      "network_policies_workloads.prometheus.ports"),
+    (dict(components={"fluent_bit": True}, workloads={"fluent_bit": {"ports": {"metrics": None}}}),
+     "network_policies_workloads.fluent_bit.ports"),
+    (dict(workloads={"fluent_bit": {"ports": {"forward": 24224}}}), "network_policies_workloads.fluent_bit.ports.forward"),
+    (dict(workloads={"ingress_controller": {"ports": {"webhook": 0}}}),
+     "network_policies_workloads.ingress_controller.ports.webhook"),
+    (dict(preset="deckhouse", workloads={"ingress_controller": {"ports": {"metrics": 10254}}}),
+     "network_policies_workloads.ingress_controller.namespace"),
+    (dict(preset="deckhouse", components={"fluent_bit": True}), "network_policies_components.fluent_bit"),
 ])
 def test_rejections_name_the_variable(params, variable):
     with pytest.raises(ValidationError) as err:
