@@ -29,7 +29,11 @@ OWNED = "app.kubernetes.io/managed-by=k8s_monitoring.prometheus"
 KINDS = (("v1", "Secret"), ("v1", "Service"), ("v1", "PersistentVolumeClaim"), ("apps/v1", "Deployment"),
          ("networking.k8s.io/v1", "Ingress"), ("networking.k8s.io/v1", "NetworkPolicy"),
          ("monitoring.coreos.com/v1", "ServiceMonitor"), ("monitoring.coreos.com/v1", "PodMonitor"),
-         ("security.istio.io/v1", "AuthorizationPolicy"), ("deckhouse.io/v1alpha1", "ModuleConfig"))
+         ("security.istio.io/v1", "AuthorizationPolicy"), ("deckhouse.io/v1alpha1", "ModuleConfig"),
+         ("monitoring.coreos.com/v1", "PrometheusRule"), ("deckhouse.io/v1", "CustomPrometheusRules"),
+         ("v1", "ConfigMap"), ("gateway.networking.k8s.io/v1", "HTTPRoute"),
+         ("gateway.networking.k8s.io/v1beta1", "ReferenceGrant"), ("gateway.networking.k8s.io/v1", "BackendTLSPolicy"),
+         ("gateway.envoyproxy.io/v1alpha1", "SecurityPolicy"))
 # Made by hand before the roles run: none of them may be touched.
 BYSTANDERS = {
     "kps-staging": {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
@@ -39,6 +43,10 @@ BYSTANDERS = {
     "ocne-lab": {"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor",
                  "metadata": {"name": "hand-made", "namespace": "verrazzano-monitoring"},
                  "spec": {"selector": {}, "endpoints": [{"port": "web"}]}},
+    "kps-gateway": {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+                    "metadata": {"name": "hand-made", "namespace": "monitoring"},
+                    "spec": {"parentRefs": [{"name": "public", "namespace": "envoy-gateway-system"}],
+                             "rules": [{"backendRefs": [{"name": "grafana", "port": 80}]}]}},
     "deckhouse-prod": {"apiVersion": "v1", "kind": "Secret",
                        "metadata": {"name": "hand-made", "namespace": "d8-monitoring"},
                        "data": {"auth": base64.b64encode(b"someone:else").decode()}},
