@@ -373,3 +373,32 @@ def test_alert_groups_are_accepted_idempotent_and_a_switched_off_group_is_pruned
     play(tmp_path, plane, ["monitors_and_alerts"], monitors_and_alerts_preset="deckhouse",
          monitors_and_alerts_state="absent")
     assert names(plane, "deckhouse.io/v1", "CustomPrometheusRules", None) == []
+
+
+def test_switching_the_external_access_flavour_prunes_the_other_flavours_objects(control_plane, tmp_path):
+    """envoy_gateway on the real API server (the Gateway API and Envoy Gateway CRDs, CEL rules included), then
+    back to the Ingress: the route objects go, and the other way round."""
+    plane = control_plane
+    plane.ensure_namespace("flavour-test")
+    base = {"prometheus_external_access_platform": "generic", "prometheus_external_access_namespace": "flavour-test",
+            "prometheus_external_access_service_name": "prometheus", "prometheus_external_access_service_port": 9090,
+            "prometheus_external_access_host": "prometheus.example.com",
+            "prometheus_external_access_allowlist": ["203.0.113.0/24"]}
+    gateway = dict(base, prometheus_external_access_flavour="envoy_gateway",
+                   prometheus_external_access_gateway_name="public",
+                   prometheus_external_access_gateway_namespace="envoy-gateway-system")
+    play(tmp_path, plane, ["prometheus_external_access"], **gateway)
+    assert names(plane, "gateway.networking.k8s.io/v1", "HTTPRoute", "flavour-test") == ["prometheus-external"]
+    assert names(plane, "gateway.envoyproxy.io/v1alpha1", "SecurityPolicy", "flavour-test") == ["prometheus-external"]
+    assert names(plane, "networking.k8s.io/v1", "Ingress", "flavour-test") == []
+    users = plane.get("v1", "Secret", "prometheus-external-basic-auth", "flavour-test")["data"]
+    assert list(users) == [".htpasswd"]
+    assert base64.b64decode(users[".htpasswd"]).decode().startswith("grafana:{SHA}")
+    again = play(tmp_path, plane, ["prometheus_external_access"], **gateway)
+    assert recap(again.stdout)["cluster"]["changed"] == 0
+
+    play(tmp_path, plane, ["prometheus_external_access"], **base)
+    assert names(plane, "networking.k8s.io/v1", "Ingress", "flavour-test") == ["prometheus-external"]
+    assert names(plane, "gateway.networking.k8s.io/v1", "HTTPRoute", "flavour-test") == []
+    assert names(plane, "gateway.envoyproxy.io/v1alpha1", "SecurityPolicy", "flavour-test") == []
+    assert list(plane.get("v1", "Secret", "prometheus-external-basic-auth", "flavour-test")["data"]) == ["auth"]
