@@ -513,13 +513,14 @@ def gateway_objects(params, render_mode):
 def required_apis(manifests):
     """The APIs of ``manifests``, each once, with where they come from."""
     sources = {"networking.k8s.io": "Kubernetes (served by every supported cluster)", "": "Kubernetes",
-               gateway_api.GROUP: "Gateway API CRDs (standard channel)", "gateway.envoyproxy.io": "Envoy Gateway"}
+               gateway_api.GROUP: "Gateway API CRDs (standard channel)", envoy_gateway.GROUP: "Envoy Gateway"}
     apis = []
     for manifest in manifests:
         api = {"api_version": manifest["apiVersion"], "kind": manifest["kind"]}
         if not any(a["api_version"] == api["api_version"] and a["kind"] == api["kind"] for a in apis):
             apis.append(dict(api, source=sources[manifest["apiVersion"].rpartition("/")[0]]))
     return apis
+
 
 ARGUMENT_SPEC = dict(
     platform=dict(type="str", default="generic", choices=list(PLATFORMS)),

@@ -7,6 +7,7 @@ what the role wrote. Apply mode needs a Kubernetes API server, which this machin
 does not have (see test_apply_mode_needs_a_cluster).
 """
 
+import base64
 import json
 import os
 import pathlib
@@ -217,6 +218,39 @@ def test_bad_stored_password_is_named_by_its_file_and_deleting_it_recovers(tmp_p
     recovered = playbook(workspace)
     assert recovered.returncode == 0, recovered.stdout
     assert len(stored.read_text().split()[0]) == 32
+
+
+ENVOY = {"prometheus_external_access_platform": "kube_prometheus_stack",
+         "prometheus_external_access_flavour": "envoy_gateway", "prometheus_external_access_gateway_name": "public",
+         "prometheus_external_access_tls_cert_file": None, "prometheus_external_access_tls_key_file": None}
+
+
+def test_envoy_gateway_refuses_a_chosen_password_before_anything_is_written(tmp_path):
+    """Issue 14: {SHA} is unsalted SHA-1, so the flavour takes only generated passwords; nothing is written."""
+    workspace = make_workspace(tmp_path)
+    result = playbook(workspace, overrides=ENVOY)
+    assert result.returncode != 0
+    assert ("prometheus_external_access_users[0] (user 'grafana'): Envoy Gateway's basic auth accepts only unsalted "
+            "SHA-1 ({SHA}) hashes") in " ".join(result.stdout.split())
+    assert KNOWN_PASSWORD not in result.stdout
+    assert not (workspace / "credentials").exists() and not (workspace / "rendered").exists()
+
+
+def test_envoy_gateway_renders_sha_hashes_of_generated_passwords_only_in_the_0600_secret(tmp_path):
+    workspace = make_workspace(tmp_path)
+    overrides = dict(ENVOY, prometheus_external_access_users=[{"username": "grafana"}, {"username": "federate"}])
+    result = playbook(workspace, overrides=overrides)
+    assert result.returncode == 0, result.stdout
+    rendered = workspace / "rendered" / "prometheus_external_access"
+    [secret_file] = rendered.glob("*.secret.*.yaml")
+    assert secret_file.stat().st_mode & 0o777 == 0o600
+    lines = base64.b64decode(yaml.safe_load(secret_file.read_text())["data"][".htpasswd"]).decode().splitlines()
+    assert [line.split(":{SHA}")[0] for line in lines] == ["grafana", "federate"]
+    passwords = [(workspace / "credentials" / user).read_text().split()[0] for user in ("grafana", "federate")]
+    everything = result.stdout + "".join(p.read_text() for p in rendered.iterdir())
+    assert all(len(password) >= 22 and password not in everything for password in passwords)
+    assert sorted(p.name.split(".")[1] for p in rendered.glob("monitoring.*.yaml")) == [
+        "httproute", "secret", "securitypolicy"]
 
 
 def run_module(name, args, check_mode=False):
