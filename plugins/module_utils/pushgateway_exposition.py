@@ -27,17 +27,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import functools
 import math
 import re
+import traceback
 from collections import namedtuple
-from importlib.util import find_spec
 
 from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import validation
-
-# prometheus_client is imported where its parser is needed, not here: the import costs
-# about 0.1 s, and plain text and structured metrics never need it.
-HAS_PROMETHEUS_CLIENT = find_spec("prometheus_client") is not None
-PROMETHEUS_CLIENT_IMPORT_ERROR = None if HAS_PROMETHEUS_CLIENT else "No module named 'prometheus_client'"
 
 METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 STRUCTURED_TYPES = ("gauge", "counter", "untyped")
@@ -46,6 +42,7 @@ STRUCTURED_KEYS = frozenset(("name", "value", "type", "help", "labels"))
 GATEWAY_METRICS = ("push_time_seconds", "push_failure_time_seconds")
 # Label values whose spelling may differ for one value (le="1" and le="1.0").
 NUMERIC_LABELS = ("le", "quantile")
+INF = float("inf")
 
 # The plain layout (see the module doc). Only the escapes both prometheus_client and the
 # Pushgateway read the same way; label names without the reserved "__" prefix.
@@ -66,10 +63,21 @@ SUFFIXES = {"counter": ("",), "gauge": ("",), "untyped": ("",), "summary": ("_co
 # A metric family and a sample as prometheus_client's parser gives them (its own have more fields).
 Family = namedtuple("Family", "name type documentation samples")
 Sample = namedtuple("Sample", "name labels value")
+# Sample(...) runs a Python __new__; this is the same tuple at half the cost, for the loops per series.
+_new_sample = functools.partial(tuple.__new__, Sample)
 
 
 class ExpositionError(ValueError):
     """The metrics are not valid exposition text; ``str()`` is the message."""
+
+
+class MissingLibrary(ImportError):
+    """A library these metrics need is not installed; ``library`` names it (for missing_required_lib)."""
+
+    def __init__(self, library):
+        super(MissingLibrary, self).__init__("{0} is not installed".format(library))
+        self.library = library
+        self.traceback = traceback.format_exc()  # of the ImportError being handled
 
 
 def escape_label_value(value):
@@ -87,19 +95,23 @@ def _unescape(text):
 def format_value(value):
     """A sample value as the Go client writes it (``+Inf``, ``-Inf``, ``NaN``)."""
     value = float(value)
+    if value.is_integer() and -1e15 < value < 1e15:  # False for NaN and the infinities
+        return str(int(value))
     if math.isnan(value):
         return "NaN"
-    if math.isinf(value):
+    if value in (INF, -INF):
         return "+Inf" if value > 0 else "-Inf"
-    if value == int(value) and abs(value) < 1e15:
-        return str(int(value))
     return repr(value)
 
 
 def format_labels(labels):
     if not labels:
         return ""
-    return "{" + ",".join([k + '="' + escape_label_value(v) + '"' for k, v in labels.items()]) + "}"
+    values = "".join(labels.values())
+    if "\\" in values or '"' in values or "\n" in values:
+        return "{" + ",".join([k + '="' + escape_label_value(v) + '"' for k, v in labels.items()]) + "}"
+    # Most values need no escape: three searches of all values at once beat three replace() calls each.
+    return "{" + ",".join([k + '="' + v + '"' for k, v in labels.items()]) + "}"
 
 
 def write_families(families):
@@ -147,7 +159,9 @@ def families_from_structured(metrics, variable="metrics"):
                                   "got {2!r}".format(variable, index, name))
         if name in GATEWAY_METRICS:
             raise ExpositionError("{0}[{1}].name: {2} is set by the Pushgateway itself".format(variable, index, name))
-        value = _value(variable, index, metric.get("value"))
+        value = metric.get("value")
+        if not isinstance(value, float):  # a float needs no check; anything else goes through one
+            value = _value(variable, index, value)
         mtype = metric.get("type") or "gauge"
         help_text = metric.get("help") or ""
         family = families.get(name)
@@ -163,9 +177,22 @@ def families_from_structured(metrics, variable="metrics"):
         elif family["type"] != mtype or family["help"] != help_text:
             raise ExpositionError("{0}[{1}]: metric {2} appears with a different type or help than before".format(
                 variable, index, name))
-        family["samples"].append((name, _structured_labels(variable, index, metric.get("labels"), good_label_names),
-                                  value))
+        labels = metric.get("labels")
+        if isinstance(labels, dict) and good_label_names.issuperset(labels) and _all_strings(labels.values()):
+            labels = dict(sorted(labels.items()))  # the usual entry (names checked before, string values), inline
+        else:
+            labels = _structured_labels(variable, index, labels, good_label_names)
+        family["samples"].append((name, labels, value))
     return [families[n] for n in order]
+
+
+def _all_strings(values):
+    """Whether every value is a string, tested by joining them: one C loop instead of a Python one."""
+    try:
+        "".join(values)
+    except TypeError:
+        return False
+    return True
 
 
 def _refuse_entry(variable, index, metric):
@@ -206,33 +233,19 @@ def normalise_text(text):
 
 def _family(name, help_text, mtype, samples):
     """A :data:`Family` named as prometheus_client's parser names it: a counter family
-    without ``_total``, its samples with it; ``untyped`` is ``unknown``."""
+    without ``_total``, its samples with it; ``untyped`` is ``unknown``. The one place
+    for this naming: parsed text, structured metrics and the group read back all pass here."""
     if mtype == "counter":
         if name.endswith("_total"):
             name = name[:-len("_total")]
         else:
-            samples = [Sample(sample[0] + "_total", sample[1], sample[2]) for sample in samples]
+            samples = [_new_sample((sample[0] + "_total", sample[1], sample[2])) for sample in samples]
     return Family(name, "unknown" if mtype == "untyped" else mtype, help_text, samples)
 
 
 def metric_families(families):
     """:data:`Family` list of :func:`families_from_structured` output (no text round trip)."""
     return [_family(f["name"], f["help"], f["type"], f["samples"]) for f in families]
-
-
-def _plain_sample(line, allowed):
-    """The sample of a plain sample line of a family whose sample names are ``allowed``, else None."""
-    match = PLAIN_SAMPLE.fullmatch(line)
-    if match is None or match.group(1) not in allowed:
-        return None
-    name, label_text, value = match.groups()
-    labels = {}
-    if label_text:
-        pairs = PLAIN_LABEL.findall(label_text)
-        labels = dict(pairs) if "\\" not in label_text else dict((k, _unescape(v)) for k, v in pairs)
-        if len(labels) != len(pairs):
-            return None  # a repeated label name: prometheus_client words the error
-    return Sample(name, labels, float(value))
 
 
 def _parse_plain(text):
@@ -245,14 +258,25 @@ def _parse_plain(text):
     families, seen = [], set()
     name = help_text = mtype = None
     samples, allowed = [], ()
+    sample_line, label_pairs = PLAIN_SAMPLE.fullmatch, PLAIN_LABEL.findall
     for line in text.split("\n"):
         if not line:
             continue
         if line[0] != "#":
-            sample = _plain_sample(line, allowed)
-            if sample is None:
+            # Inline rather than a function per line: this loop runs once per series.
+            match = sample_line(line)
+            if match is None:
                 return None
-            samples.append(sample)
+            sample_name, label_text, value = match.groups()
+            if sample_name not in allowed:
+                return None
+            labels = {}
+            if label_text:
+                pairs = label_pairs(label_text)
+                labels = dict(pairs) if "\\" not in label_text else dict((k, _unescape(v)) for k, v in pairs)
+                if len(labels) != len(pairs):
+                    return None  # a repeated label name: prometheus_client words the error
+            samples.append(_new_sample((sample_name, labels, float(value))))
             continue
         match = PLAIN_COMMENT.fullmatch(line)
         if match is None or line[-1].isspace():
@@ -281,17 +305,26 @@ def _parse_plain(text):
 
 
 def _prometheus_client_families(text):
-    from prometheus_client.parser import text_string_to_metric_families  # see HAS_PROMETHEUS_CLIENT
+    try:
+        from prometheus_client.parser import text_string_to_metric_families
+    except ImportError:
+        # Imported here, not at the top: about 0.1 s that plain text and structured metrics never need.
+        raise MissingLibrary("prometheus_client")
     return list(text_string_to_metric_families(text))
 
 
 def parse(text, variable="metrics_text"):
-    """Parse exposition text; raise :class:`ExpositionError` naming ``variable``."""
+    """Parse exposition text; raise :class:`ExpositionError` naming ``variable``.
+
+    Raises :class:`MissingLibrary` when the text needs prometheus_client and it is not installed.
+    """
     families = _parse_plain(text)
     if families is not None:
         return families
     try:
         families = _prometheus_client_families(text)
+    except MissingLibrary:
+        raise
     except Exception as err:  # the parser raises ValueError, IndexError, KeyError...
         raise ExpositionError("{0}: not valid Prometheus text format: {1}".format(variable, err))
     for family in families:
@@ -301,7 +334,8 @@ def parse(text, variable="metrics_text"):
                                       "timestamps".format(variable, sample.name))
             if sample.name in GATEWAY_METRICS:
                 raise ExpositionError("{0}: {1} is set by the Pushgateway itself".format(variable, sample.name))
-    return families
+    # The same three-field samples as the plain reader's (canonical() unpacks them).
+    return [Family(f.name, f.type, f.documentation, [Sample(*s[:3]) for s in f.samples]) for f in families]
 
 
 def _label_value(name, value):
@@ -316,18 +350,13 @@ def _label_value(name, value):
 
 def series_labels(labels, grouping_key):
     """The sorted labels that tell a series apart within its group: the grouping labels
-    (the Pushgateway adds them) and empty values (Prometheus drops them) left out."""
+    (the Pushgateway adds them) and empty values (Prometheus drops them) left out, le and
+    quantile in one spelling."""
     key = [(k, v) for k, v in labels.items() if v != "" and k not in grouping_key]
     if "le" in labels or "quantile" in labels:
         key = [(k, _label_value(k, v)) for k, v in key]
     key.sort()
     return tuple(key)
-
-
-def _comparable(value):
-    """A sample value that compares equal exactly when the values are the same, NaN included."""
-    value = float(value)
-    return "NaN" if math.isnan(value) else value
 
 
 def _check_grouping(variable, name, labels, grouping_key):
@@ -342,27 +371,38 @@ def canonical(families, grouping_key, variable="metrics_text"):
     """{(family name, type): (help, {(sample name, labels): value})} for comparison.
 
     Keyed by type as well: prometheus_client names a counter ``x_total`` family ``x``,
-    the same as a gauge ``x`` beside it. Drops the grouping labels and empty label
-    values (see :func:`series_labels`). Refuses, naming ``variable``, what the
-    Pushgateway would refuse or store as something else: a sample label that repeats
-    a grouping label with another value, and the same series twice in one push.
+    the same as a gauge ``x`` beside it. Labels as :func:`series_labels` gives them;
+    values are floats, NaN as "NaN" (NaN is not equal to itself). Refuses, naming
+    ``variable``, what the Pushgateway would refuse or store as something else: a sample
+    label that repeats a grouping label with another value, and the same series twice
+    in one push. ``variable`` None: a group read back from the Pushgateway, whose every
+    sample carries the grouping labels (not checked).
     """
     result = {}
     grouping_names = grouping_key.keys()
     for family in families:
         # A family may come back in prometheus_client's output; its series are one set.
         samples = result.setdefault((family.name, family.type), (family.documentation or "", {}))[1]
-        for sample in family.samples:
-            name, labels = sample[0], sample[1]
-            if labels and not grouping_names.isdisjoint(labels):
-                _check_grouping(variable, name, labels, grouping_key)
-            key = (name, series_labels(labels, grouping_key))
-            if key in samples:
+        for name, labels, value in family.samples:
+            # The usual pushed series -- no grouping label, no empty value, no le or quantile -- is
+            # keyed by all its labels, with no filtering: this loop runs once per series on each side.
+            if not labels:
+                label_key = ()
+            elif (grouping_names.isdisjoint(labels) and "" not in labels.values() and "le" not in labels
+                  and "quantile" not in labels):
+                label_key = tuple(sorted(labels.items()))
+            else:
+                if variable is not None and not grouping_names.isdisjoint(labels):
+                    _check_grouping(variable, name, labels, grouping_key)
+                label_key = series_labels(labels, grouping_names)
+            key = (name, label_key)
+            if key in samples and variable is not None:
                 raise ExpositionError(
                     "{0}: the series {1}{2} is given more than once; the Pushgateway refuses a push with the same "
                     "metric name and labels twice (grouping labels and empty label values do not tell series "
-                    "apart)".format(variable, name, format_labels(dict(key[1]))))
-            samples[key] = _comparable(sample[2])
+                    "apart)".format(variable, name, format_labels(dict(label_key))))
+            value = float(value)
+            samples[key] = "NaN" if math.isnan(value) else value
     return dict((key, entry) for key, entry in result.items() if entry[1])
 
 
@@ -378,51 +418,34 @@ def _json_samples(name, mtype, metric):
 
 
 def _api_families(group):
-    """(name, lower-case type, entry) of each metric family of a ``/api/v1/metrics`` group."""
+    """(name, lower-case type, help, samples) of each metric family of a ``/api/v1/metrics`` group."""
     for name in sorted(group):
         entry = group[name]
         if name in ("labels", "last_push_successful") or name in GATEWAY_METRICS or not isinstance(entry, dict):
             continue
-        yield name, (entry.get("type") or "untyped").lower(), entry
+        mtype = (entry.get("type") or "untyped").lower()
+        metrics = entry.get("metrics") or []
+        if mtype in ("histogram", "summary"):
+            samples = [sample for metric in metrics for sample in _json_samples(name, mtype, metric)]
+        else:  # one sample a metric: the common case, without a list per metric
+            samples = [(name, metric.get("labels") or {}, metric.get("value")) for metric in metrics]
+        yield name, mtype, entry.get("help") or "", samples
 
 
 def group_text_from_api(group):
     """Exposition text of one group as ``/api/v1/metrics`` of the Pushgateway returns it."""
-    families = []
-    for name, mtype, entry in _api_families(group):
-        samples = []
-        for metric in entry.get("metrics") or []:
-            samples.extend(_json_samples(name, mtype, metric))
-        families.append({"name": name, "type": mtype, "help": entry.get("help") or "", "samples": samples})
-    return write_families(families)
-
-
-# prometheus_client's parser reports untyped families as "unknown".
-PARSER_TYPES = {"gauge": "gauge", "counter": "counter", "untyped": "unknown", "histogram": "histogram",
-                "summary": "summary"}
+    return write_families([{"name": name, "type": mtype, "help": help_text, "samples": samples}
+                           for name, mtype, help_text, samples in _api_families(group)])
 
 
 def canonical_from_api(group, grouping_key):
     """:func:`canonical` of a group read from ``/api/v1/metrics``, without a text round trip.
 
     Gives the same result as ``canonical(parse(group_text_from_api(group)))`` (a unit test
-    holds the two together). Counter names follow prometheus_client's parser: family
-    without ``_total``, sample with it.
+    holds the two together): the families are named by :func:`_family`, as parsed text is.
     """
-    result = {}
-    for name, mtype, entry in _api_families(group):
-        family = name
-        if mtype == "counter":
-            family = name[:-len("_total")] if name.endswith("_total") else name
-        samples = {}
-        for metric in entry.get("metrics") or []:
-            for sample_name, labels, value in _json_samples(name, mtype, metric):
-                if mtype == "counter":
-                    sample_name = family + "_total"
-                samples[(sample_name, series_labels(labels, grouping_key))] = _comparable(value)
-        if samples:
-            result[(family, PARSER_TYPES.get(mtype, mtype))] = (entry.get("help") or "", samples)
-    return result
+    return canonical([_family(name, help_text, mtype, samples)
+                      for name, mtype, help_text, samples in _api_families(group)], grouping_key, None)
 
 
 def predict(current, wanted, method):

@@ -24,7 +24,7 @@ import time
 
 from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
-from ansible.module_utils.urls import open_url
+from ansible.module_utils.urls import Request, make_context
 
 from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import validation
 
@@ -70,6 +70,35 @@ class Response(object):
         return to_text(self.body, errors="surrogate_or_replace")
 
 
+class Session(object):
+    """Sends the requests of one module run, all with one TLS context.
+
+    ansible's open_url builds a TLS context for every request, and that reads the
+    whole CA bundle (about 40 ms, for http:// URLs too); a push sends two or three
+    requests with the same options. Built at the first request, so that a bad
+    certificate fails there as it always did.
+    """
+
+    def __init__(self):
+        self.context = None
+
+    def __call__(self, params, method, url, **kwargs):
+        return request(params, method, url, session=self, **kwargs)
+
+    def tls_context(self, params):
+        if self.context is None:
+            # What Request.open builds when it is given no context (see open_url below).
+            self.context = make_context(
+                cafile=params.get("ca_path"), validate_certs=params.get("validate_certs", True),
+                client_cert=params.get("client_cert"), client_key=params.get("client_key"))
+        return self.context
+
+
+def open_url(url, method, context=None, **kwargs):
+    """ansible's ``open_url``, which is ``Request().open``, but passing on a TLS ``context``."""
+    return Request().open(method, url, context=context, **kwargs)
+
+
 def is_retryable(status):
     """``None`` (no answer: refused, reset, time-out) and 5xx are retried; 4xx never."""
     return status is None or status >= 500
@@ -89,6 +118,17 @@ def url_credentials(url):
         authority = authority.split(end, 1)[0]
     user_info, at, _host = authority.rpartition("@")
     return user_info if at else None
+
+
+def mask_url_credentials(module):
+    """Add the credentials of the module's ``url`` option, if any, to the values Ansible masks.
+
+    check_connection_params refuses such a URL, but Ansible echoes the module arguments
+    (``invocation``, ``-vvv``) whatever the module answers; masked, they show as ``********``.
+    """
+    credentials = url_credentials(module.params.get("url"))
+    if credentials:
+        module.no_log_values.add(credentials)
 
 
 def check_connection_params(params):
@@ -132,8 +172,11 @@ def _error_body(err):
     return to_text(body or b"", errors="surrogate_or_replace")[:MAX_ERROR_BODY].strip()
 
 
-def request(params, method, url, data=None, headers=None, sleep=time.sleep, deadline=None, clock=time.monotonic):
+def request(params, method, url, data=None, headers=None, sleep=time.sleep, deadline=None, clock=time.monotonic,
+            session=None):
     """Send one request with the connection options in ``params``; retry per the policy.
+
+    Within a :class:`Session`, requests share its TLS context.
 
     With a ``deadline`` (a ``clock()`` value), each attempt's time-out is cut to the time
     left and no attempt starts after it. Returns a :class:`Response` for 2xx/3xx; raises
@@ -158,6 +201,7 @@ def request(params, method, url, data=None, headers=None, sleep=time.sleep, dead
         try:
             handle = open_url(
                 url, data=data, headers=headers, method=method.upper(),
+                context=session.tls_context(params) if session is not None else None,
                 timeout=timeout,
                 validate_certs=params.get("validate_certs", True),
                 url_username=params.get("url_username"),

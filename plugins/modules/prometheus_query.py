@@ -135,15 +135,12 @@ from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.promethe
     QueryError,
     run,
 )
-from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.pushgateway_http import url_credentials
+from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.pushgateway_http import mask_url_credentials
 
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    credentials = url_credentials(module.params["url"])
-    if credentials:
-        # Refused in run(); masked here so that the echoed arguments do not show them either.
-        module.no_log_values.add(credentials)
+    mask_url_credentials(module)
     try:
         result = run(module.params)
     except QueryError as err:

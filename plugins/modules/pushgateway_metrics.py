@@ -38,7 +38,7 @@ description:
 author:
   - k8s_monitoring.prometheus contributors (@k8s-monitoring)
 requirements:
-  - prometheus_client
+  - prometheus_client, only for metrics_text that is not laid out as clients write it (the module names it when missing)
 extends_documentation_fragment:
   - k8s_monitoring.prometheus.http_client
 options:
@@ -215,23 +215,20 @@ from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.pushgate
     PushError,
     run,
 )
-from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.pushgateway_http import url_credentials
+from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.pushgateway_http import mask_url_credentials
 
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, mutually_exclusive=MUTUALLY_EXCLUSIVE,
                            supports_check_mode=True)
-    credentials = url_credentials(module.params["url"])
-    if credentials:
-        # Refused in run(); masked here so that the echoed arguments do not show them either.
-        module.no_log_values.add(credentials)
-    if not exposition.HAS_PROMETHEUS_CLIENT:
-        module.fail_json(msg=missing_required_lib("prometheus_client"),
-                         exception=str(exposition.PROMETHEUS_CLIENT_IMPORT_ERROR))
+    mask_url_credentials(module)
     try:
         result = run(module.params, module.check_mode, want_diff=module._diff)
     except PushError as err:
         module.fail_json(msg=str(err), **err.details)
+    except exposition.MissingLibrary as err:
+        # Only text outside the usual layout needs prometheus_client's parser (imported then).
+        module.fail_json(msg=missing_required_lib(err.library), exception=err.traceback)
     for warning in result.pop("warnings", []):
         module.warn(warning)
     module.exit_json(**result)

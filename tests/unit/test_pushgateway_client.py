@@ -408,3 +408,28 @@ def test_bearer_token_goes_into_the_header_only(monkeypatch):
     http.request(params(bearer_token="tok"), "GET", "http://pg:9091/api/v1/metrics")
     assert seen["headers"]["Authorization"] == "Bearer tok" and "tok" not in seen["url"]
     assert seen["force_basic_auth"] is False
+
+
+def test_a_session_builds_one_tls_context_for_all_its_requests(monkeypatch):
+    built, contexts = [], []
+
+    class Handle:
+        def getcode(self):
+            return 200
+
+        def read(self):
+            return b"{}"
+
+    def capture(url, **kwargs):
+        contexts.append(kwargs["context"])
+        return Handle()
+
+    monkeypatch.setattr(http, "make_context", lambda **kwargs: built.append(kwargs) or object())
+    monkeypatch.setattr(http, "open_url", capture)
+    session = http.Session()
+    session(params(), "GET", "http://pg:9091/api/v1/metrics")
+    session(params(), "PUT", "http://pg:9091/metrics/job/j", data=b"a 1\n")
+    assert len(built) == 1 and built[0]["validate_certs"] is True
+    assert contexts[0] is contexts[1] is not None
+    http.request(params(), "GET", "http://pg:9091/api/v1/metrics")  # without a session: open_url's own context
+    assert contexts[2] is None

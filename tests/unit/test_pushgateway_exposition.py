@@ -6,7 +6,11 @@ must give the same families, and whatever it does not fully understand it must h
 back (None) rather than read differently.
 """
 
+import json
 import math
+import pathlib
+import subprocess
+import sys
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -17,6 +21,7 @@ from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import p
 from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils import pushgateway_http as http
 from ansible_collections.k8s_monitoring.prometheus.plugins.module_utils.pushgateway_client import run
 
+REPO = pathlib.Path(__file__).resolve().parents[2]
 SETTINGS = settings(max_examples=400, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -188,3 +193,27 @@ def test_plain_text_and_structured_metrics_skip_prometheus_clients_parser(monkey
 def test_unusual_text_still_gets_prometheus_clients_message():
     with pytest.raises(expo.ExpositionError, match=r"metrics_text: not valid Prometheus text format: Invalid labels"):
         expo.parse('# TYPE m gauge\nm{x=1} 1\n')
+
+
+# --- prometheus_client is needed only for unusual text, and then named when missing --------
+
+def test_without_prometheus_client_plain_text_works_and_unusual_text_names_the_library(monkeypatch):
+    monkeypatch.setitem(sys.modules, "prometheus_client", None)  # makes the import raise ImportError
+    monkeypatch.setitem(sys.modules, "prometheus_client.parser", None)
+    assert expo.parse("# TYPE a gauge\na 1\n")[0].samples[0].value == 1.0
+    with pytest.raises(expo.MissingLibrary) as err:
+        expo.parse("a 1\nb 1\na 2\n")
+    assert err.value.library == "prometheus_client" and "ModuleNotFoundError" in err.value.traceback
+
+
+def test_the_module_fails_with_missing_required_lib_not_a_traceback(tmp_path):
+    args = tmp_path / "args.json"
+    args.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": {
+        "url": "http://127.0.0.1:1", "job": "j", "metrics_text": "a 1\nb 1\na 2\n", "_ansible_check_mode": True}}))
+    script = ("import runpy, sys; sys.modules['prometheus_client'] = None; sys.path.insert(0, {0!r}); "
+              "sys.argv = ['m', {1!r}]; runpy.run_path({2!r}, run_name='__main__')").format(
+                  str(REPO / ".collections"), str(args), str(REPO / "plugins/modules/pushgateway_metrics.py"))
+    proc = subprocess.run([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+    result = json.loads(proc.stdout)
+    assert result["failed"] is True and "Traceback" not in proc.stderr.decode(), proc.stderr
+    assert result["msg"].startswith("Failed to import the required Python library (prometheus_client)")
