@@ -9,9 +9,7 @@ connectivity of the cluster's pods under the collection's NetworkPolicies:
   the pods that stand for what this collection runs;
 - those, and the policies, come from the rendered manifests: a Deployment is one
   endpoint for nca. What Deckhouse runs for a ModuleConfig is described in its
-  world, like the rest of the platform;
-- the log shippers of each platform (WORLD_ADDITIONS below: Fluent Bit where the
-  preset has one; Deckhouse ships logs with Vector) join the world's pods.
+  world, like the rest of the platform.
 
 The picture groups pods by workload inside a box per namespace (red: default deny),
 labels each edge with the ports it allows, and draws a workload no policy
@@ -46,31 +44,6 @@ ENDPOINT = re.compile(r"^(?P<namespace>[^/]+)/(?P<name>[^\[]+)\[(?P<kind>\w+)\]$
 POD_SUFFIX = re.compile(r"-(\d+|[a-z0-9]{3,5})$")
 
 
-def _fluent_bit_pod(name, namespace, port_name, image):
-    """A pod of the Fluent Bit DaemonSet: HTTP server (metrics) on 2020, as its chart declares it."""
-    return {"apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": name, "namespace": namespace, "labels": {"app.kubernetes.io/name": "fluent-bit"}},
-            "spec": {"containers": [{"name": "fluent-bit", "image": image, "ports": [
-                {"name": port_name, "containerPort": 2020, "protocol": "TCP"}]}]}}
-
-
-# Pods of each preset's world that the world files do not describe: the log shippers
-# (written out here, not taken from platforms.py, so the policies are checked against
-# an independent description of the cluster).
-WORLD_ADDITIONS = {
-    # fluent/fluent-bit chart in its own namespace.
-    "kube-prometheus-stack": [
-        {"apiVersion": "v1", "kind": "Namespace",
-         "metadata": {"name": "logging", "labels": {"kubernetes.io/metadata.name": "logging"}}},
-        _fluent_bit_pod("fluent-bit-q8z4m", "logging", "http", "cr.fluentbit.io/fluent/fluent-bit"),
-    ],
-    # Verrazzano >= 1.6: the Fluent Operator's Fluent Bit DaemonSet beside the auth proxy.
-    "verrazzano": [_fluent_bit_pod("fluent-bit-7vx2k", "verrazzano-system", "metrics",
-                                   "ghcr.io/verrazzano/fluent-bit")],
-    "deckhouse": [],
-}
-
-
 def cluster_presets(inventory):
     """{cluster: network_policies preset} from the inventory, as Ansible resolves it."""
     listing = subprocess.run([str(pathlib.Path(sys.executable).parent / "ansible-inventory"), "-i", str(inventory),
@@ -89,7 +62,7 @@ def rendered_objects(cluster_dir):
 
 def cluster_resources(cluster_dir, preset):
     """The objects nca reads for one cluster: the platform's world, the rendered workloads and policies."""
-    world = yaml.safe_load((WORLDS / "{0}.yaml".format(preset)).read_text())["items"] + WORLD_ADDITIONS[preset]
+    world = yaml.safe_load((WORLDS / "{0}.yaml".format(preset)).read_text())["items"]
     objects = [item for item in world if STANDS_FOR not in (item["metadata"].get("annotations") or {})]
     objects += [obj for obj in rendered_objects(cluster_dir) if obj["kind"] in WORKLOAD_KINDS + ("NetworkPolicy",)]
     return objects

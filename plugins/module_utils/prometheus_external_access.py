@@ -331,6 +331,12 @@ def validate(params):
     validation.dns1123_subdomain(PREFIX + "tls_secret_name", params["tls_secret_name"])
     if params.get("ingress_class"):
         validation.dns1123_subdomain(PREFIX + "ingress_class", params["ingress_class"])
+    # Checked with either flavour, so a typo is named even before the flavour is switched.
+    for name, check in (("gateway_name", validation.dns1123_subdomain), ("gateway_namespace", validation.dns1123_label),
+                        ("gateway_section_name", validation.dns1123_subdomain),
+                        ("route_namespace", validation.dns1123_label)):
+        if params.get(name):
+            check(PREFIX + name, params[name])
     validation.one_of(PREFIX + "backend_protocol", params["backend_protocol"], ("HTTP", "HTTPS", "GRPC", "GRPCS"))
     validation.one_of(PREFIX + "client_cert_mode", params["client_cert_mode"], CLIENT_CERT_MODES)
     validation.one_of(PREFIX + "auth_secret_type", params["auth_secret_type"], ("auth-file", "auth-map"))
@@ -451,13 +457,8 @@ def validate_gateway(params):
     if params["platform"] == "deckhouse":
         raise ValidationError(PREFIX + "flavour", "Deckhouse's Prometheus accepts only its ingress-nginx "
                               "controller's client certificate; use the ingress flavour there", params["flavour"])
-    validation.dns1123_subdomain(PREFIX + "gateway_name", _require(params, "gateway_name"))
-    if params.get("gateway_namespace"):
-        validation.dns1123_label(PREFIX + "gateway_namespace", params["gateway_namespace"])
-    if params.get("gateway_section_name"):
-        validation.dns1123_subdomain(PREFIX + "gateway_section_name", params["gateway_section_name"])
+    _require(params, "gateway_name")
     params["route_namespace"] = params.get("route_namespace") or params["namespace"]
-    validation.dns1123_label(PREFIX + "route_namespace", params["route_namespace"])
     for name, why in (("tls_cert_file", "TLS ends at the Gateway listener, whose certificateRefs belong to the "
                                         "Gateway"),
                       ("tls_key_file", "TLS ends at the Gateway listener, whose certificateRefs belong to the "

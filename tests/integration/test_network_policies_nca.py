@@ -260,9 +260,8 @@ def test_preset_ports_are_container_ports_of_the_world(preset):
     assert findings == []
 
 
-# Components each world has the pods for. Fluent Bit and the ingress controller's metrics and
-# webhook ports are not in the world files; the example-fleet analysis (test_connectivity_graph.py)
-# checks those components with the pods of tests/connectivity_graph.py's WORLD_ADDITIONS.
+# Components checked here per world. Fluent Bit and the ingress controller's metrics are opt-in
+# and checked on the rendered example fleet with the same worlds (test_connectivity_graph.py).
 PRESET_COMPONENTS = {
     "kube-prometheus-stack": [c for c in network_policies.COMPONENTS if c not in ("fluent_bit",
                                                                                   "ingress_controller_metrics")],
