@@ -5,7 +5,7 @@
 
 One ``SecurityPolicy`` (gateway.envoyproxy.io/v1alpha1) attached to the HTTPRoute:
 ``basicAuth.users`` names a Secret whose ``.htpasswd`` key holds ``{SHA}`` lines
-(the only hash Envoy's basic auth verifies), and ``authorization`` allows the
+(the only hash Envoy's basic auth verifies; htpasswd_users' ``envoy-htpasswd`` format), and ``authorization`` allows the
 allowlist's ``clientCIDRs`` and denies everything else.
 
 The backend client certificate is not here either: it is the Gateway's identity
@@ -22,8 +22,6 @@ __metaclass__ = type
 
 GROUP = "gateway.envoyproxy.io"
 SECURITY_POLICY_API = {"api_version": GROUP + "/v1alpha1", "kind": "SecurityPolicy"}
-# The Secret key Envoy Gateway reads the htpasswd lines from.
-HTPASSWD_KEY = ".htpasswd"
 
 
 def security_policy(name, namespace, route_name, auth_secret_name, auth_secret_namespace, allowlist):

@@ -20,7 +20,6 @@ GROUP = "gateway.networking.k8s.io"
 HTTP_ROUTE_API = {"api_version": GROUP + "/v1", "kind": "HTTPRoute"}
 REFERENCE_GRANT_API = {"api_version": GROUP + "/v1beta1", "kind": "ReferenceGrant"}
 BACKEND_TLS_POLICY_API = {"api_version": GROUP + "/v1", "kind": "BackendTLSPolicy"}
-CONFIG_MAP_API = {"api_version": "v1", "kind": "ConfigMap"}
 # The Ingress path types and their HTTPRoute twins (PathPrefix matches whole path elements, as Prefix does).
 PATH_TYPES = {"Exact": "Exact", "Prefix": "PathPrefix"}
 # HTTPRoute limits (CRD): 64 matches per rule, fewer than 128 matches in a route.
