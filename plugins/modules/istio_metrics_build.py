@@ -122,13 +122,8 @@ options:
   namespace_labels:
     description: Labels of the O(namespace) Namespace, for C(podMonitorNamespaceSelector); unset means only C(kubernetes.io/metadata.name).
     type: dict
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
+extends_documentation_fragment:
+  - k8s_monitoring.prometheus.builder
 """
 
 EXAMPLES = r"""

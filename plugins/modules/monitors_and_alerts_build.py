@@ -191,13 +191,8 @@ options:
         type: str
         default: warning
         choices: [info, warning, critical]
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
+extends_documentation_fragment:
+  - k8s_monitoring.prometheus.builder
 """
 
 EXAMPLES = r"""

@@ -129,13 +129,8 @@ options:
     description: DaemonSets (or just their C(metadata)) read from the cluster; unset means no CNI check.
     type: list
     elements: dict
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
+extends_documentation_fragment:
+  - k8s_monitoring.prometheus.builder
 """
 
 EXAMPLES = r"""
