@@ -42,8 +42,7 @@ PRESETS = {
 # ingress-nginx's nginx_ingress_controller_requests the external-access group reads.
 DECKHOUSE_EXTERNAL_ACCESS_NOTE = ("Deckhouse's ingress controllers do not export nginx_ingress_controller_requests, "
                                   "which these alerts read (Deckhouse has its own ingress metrics)")
-DECKHOUSE_INGRESS_NOTE = ("Deckhouse scrapes its ingress-nginx controllers itself; no PodMonitor is rendered for "
-                          "the ingress controller")
+DECKHOUSE_INGRESS_NOTE = platforms.DECKHOUSE_SCRAPES_INGRESS + "; no PodMonitor is rendered for the ingress controller"
 
 _WORKLOAD = dict(enabled=dict(type="bool"), namespace=dict(type="str"), pod_labels=dict(type="dict"),
                  port=dict(type="str"), monitor_name=dict(type="str"))

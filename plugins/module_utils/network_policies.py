@@ -173,8 +173,8 @@ PRESETS = {
                          "ports": {"https": 8443}},
         }, **_platform_workloads("deckhouse")),
         # Why the platform has no such workload: the build refuses its component with this.
-        "absent": {"fluent_bit": "Deckhouse ships logs with Vector (log-shipper), not Fluent Bit",
-                   "ingress_controller": "Deckhouse scrapes its own ingress controllers (d8-ingress-nginx)"},
+        "absent": {"fluent_bit": platforms.DECKHOUSE_NO_FLUENT_BIT,
+                   "ingress_controller": platforms.DECKHOUSE_SCRAPES_INGRESS},
         "ui_sources": [{"namespace": "d8-ingress-nginx", "pod_labels": {"app": "controller"}}],
         "components": ["node_exporter", "kube_state_metrics", "operator", "prometheus_self", "grafana_datasource",
                        "prometheus_ui", "grafana_ui"],

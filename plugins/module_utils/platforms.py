@@ -30,7 +30,7 @@ FLUENT_BIT = {
     # Verrazzano >= 1.6: the Fluent Operator runs the Fluent Bit DaemonSet in verrazzano-system.
     "verrazzano": {"namespace": "verrazzano-system", "pod_labels": {"app.kubernetes.io/name": "fluent-bit"},
                    "port": "metrics"},
-    # Deckhouse ships logs with Vector (log-shipper): no Fluent Bit unless the user runs one.
+    # No Fluent Bit unless the user runs one (DECKHOUSE_NO_FLUENT_BIT).
     "deckhouse": None,
 }
 INGRESS_NGINX = {
@@ -42,6 +42,9 @@ INGRESS_NGINX = {
                    "pod_labels": {"app.kubernetes.io/name": "ingress-nginx",
                                   "app.kubernetes.io/component": "controller"},
                    "port": "metrics"},
-    # Deckhouse's ingress-nginx module is scraped by the platform's own monitors.
+    # DECKHOUSE_SCRAPES_INGRESS.
     "deckhouse": None,
 }
+# Why the deckhouse preset knows neither; both roles that meet them say so.
+DECKHOUSE_NO_FLUENT_BIT = "Deckhouse ships logs with Vector (log-shipper), not Fluent Bit"
+DECKHOUSE_SCRAPES_INGRESS = "Deckhouse scrapes its own ingress controllers (d8-ingress-nginx)"

@@ -59,7 +59,7 @@ def test_deckhouse_writes_cluster_scoped_rules_and_never_an_ingress_monitor():
     assert [m["kind"] for m in result["manifests"]] == ["CustomPrometheusRules"]
     assert "namespace" not in result["manifests"][0]["metadata"]
     assert result["instance"] == "cluster"
-    assert any("scrapes its ingress-nginx controllers itself" in w for w in result["warnings"])
+    assert any("scrapes its own ingress controllers" in w and "no PodMonitor" in w for w in result["warnings"])
     assert any("do not export nginx_ingress_controller_requests" in w for w in result["warnings"])
     assert {"api_version": "deckhouse.io/v1", "kind": "CustomPrometheusRules"} in result["prune_kinds"]
 
